@@ -1,0 +1,63 @@
+"""geodistrict: spatial planning of commercial and productive districts.
+
+Turns OpenStreetMap data and a district's own surveys into the layers a
+*Distretto del Commercio* or a productive district needs.  Map data
+© OpenStreetMap contributors (ODbL).
+
+Examples
+--------
+>>> import geodistrict as gd
+>>> cfg = gd.load_config("config/sample.yml")
+>>> layers = gd.load_base_layers(cfg)
+>>> layers.crs.to_epsg()
+32635
+"""
+
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+
+from geodistrict.area import local_crs, study_area  # noqa: E402
+from geodistrict.config import DistrictConfig, load_config  # noqa: E402
+from geodistrict.errors import (  # noqa: E402
+    ConfigError,
+    CRSError,
+    EmptyAreaError,
+    GeodistrictError,
+    InputFileNotFoundError,
+    NetworkUnavailableError,
+    OutputError,
+    SourceError,
+    SurveyError,
+)
+from geodistrict.ingest import BaseLayers, load_base_layers  # noqa: E402
+from geodistrict.network import build_graph  # noqa: E402
+from geodistrict.pipeline import run  # noqa: E402
+from geodistrict.store import read_manifest, write_layers  # noqa: E402
+
+__all__ = [
+    "BaseLayers",
+    "CRSError",
+    "ConfigError",
+    "DistrictConfig",
+    "EmptyAreaError",
+    "GeodistrictError",
+    "InputFileNotFoundError",
+    "NetworkUnavailableError",
+    "OutputError",
+    "SourceError",
+    "SurveyError",
+    "__version__",
+    "build_graph",
+    "load_base_layers",
+    "load_config",
+    "local_crs",
+    "read_manifest",
+    "run",
+    "study_area",
+    "write_layers",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,394 @@
+"""District configuration: the YAML file that describes one district.
+
+A configuration names the study area, the OpenStreetMap source, the working
+CRS, the district's survey files, the analysis parameters and where outputs
+go.  :func:`load_config` reads and validates it; every mistake is reported with
+the file, the key path (``area.bbox[2]``) and the offending value.
+
+Relative input paths are resolved against the folder of the configuration
+file; the output folder is resolved against the current working directory.
+
+Examples
+--------
+>>> import geodistrict as gd
+>>> cfg = gd.load_config("config/sample.yml")
+>>> cfg.district, cfg.osm.source
+('sample', 'sample')
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pyproj import CRS
+from pyproj.exceptions import CRSError as PyprojCRSError
+
+from geodistrict.errors import ConfigError, InputFileNotFoundError
+
+__all__ = [
+    "AreaConfig",
+    "CommerceConfig",
+    "CyclingConfig",
+    "DistrictConfig",
+    "OSMConfig",
+    "OutputConfig",
+    "ProductionConfig",
+    "SurveysConfig",
+    "VacancyConfig",
+    "default_cache_dir",
+    "load_config",
+]
+
+
+def default_cache_dir() -> Path:
+    """Folder for cached OSM extracts: ``$GEODISTRICT_CACHE`` or ``~/.cache/geodistrict``."""
+    env = os.environ.get("GEODISTRICT_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "geodistrict"
+
+
+def _resolve_input(value: Path, info: ValidationInfo) -> Path:
+    """Resolve a path against the configuration folder and require that it exists."""
+    base = Path((info.context or {}).get("base_dir", "."))
+    path = value.expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if not path.exists():
+        raise ValueError(f"file not found: {str(path)!r}")
+    return path.resolve()
+
+
+InputPath = Annotated[Path, AfterValidator(_resolve_input)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AreaConfig(_Section):
+    """The study area: OSM place names, a boundary file or a bbox, plus a buffer."""
+
+    places: list[str] | None = Field(
+        None,
+        description="OSM place names whose union is the area, e.g. ['Ciserano, Italia', ...].",
+    )
+    file: InputPath | None = Field(None, description="Boundary file: GeoJSON, GPKG or Shapefile.")
+    layer: str | None = Field(None, description="Layer of a multi-layer boundary file.")
+    bbox: tuple[float, float, float, float] | None = Field(
+        None, description="[west, south, east, north] in degrees (EPSG:4326)."
+    )
+    buffer_m: float = Field(0.0, ge=0, description="Buffer around the area, in metres.")
+
+    @field_validator("places")
+    @classmethod
+    def _places_not_blank(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            if not value:
+                raise ValueError("must list at least one place name")
+            for name in value:
+                if not name.strip():
+                    raise ValueError(f"place names must not be blank, got {name!r}")
+        return value
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox_order(
+        cls, value: tuple[float, float, float, float] | None
+    ) -> tuple[float, float, float, float] | None:
+        if value is None:
+            return value
+        west, south, east, north = value
+        if not (-180 <= west <= 180 and -180 <= east <= 180):
+            raise ValueError(f"longitudes must be within -180..180, got west={west}, east={east}")
+        if not (-90 <= south <= 90 and -90 <= north <= 90):
+            hint = " (are latitude and longitude swapped?)" if abs(west) <= 90 else ""
+            raise ValueError(
+                f"latitudes must be within -90..90, got south={south}, north={north}{hint}"
+            )
+        if west >= east:
+            raise ValueError(f"west ({west}) must be less than east ({east})")
+        if south >= north:
+            raise ValueError(f"south ({south}) must be less than north ({north})")
+        return value
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> AreaConfig:
+        given = [k for k in ("places", "file", "bbox") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of 'places', 'file' or 'bbox'"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.layer is not None and self.file is None:
+            raise ValueError("'layer' only applies together with 'file'")
+        return self
+
+
+class OSMConfig(_Section):
+    """Where OpenStreetMap data comes from."""
+
+    source: Literal["sample", "overpass", "pbf", "xml"] = Field(
+        "sample",
+        description="sample: embedded Helsinki extract; overpass: online via osmnx; "
+        "pbf: a local .osm.pbf (e.g. from Geofabrik); xml: a local .osm or .osm.bz2.",
+    )
+    path: InputPath | None = Field(None, description="The extract file, for pbf and xml.")
+    cache_dir: Path | None = Field(
+        None, description="Cache folder (default $GEODISTRICT_CACHE or ~/.cache/geodistrict)."
+    )
+
+    @model_validator(mode="after")
+    def _path_matches_source(self) -> OSMConfig:
+        if self.source in ("pbf", "xml") and self.path is None:
+            raise ValueError(f"source {self.source!r} needs 'path' to the extract file")
+        if self.source in ("sample", "overpass") and self.path is not None:
+            raise ValueError(f"source {self.source!r} takes no 'path' (got {str(self.path)!r})")
+        if self.path is not None:
+            name = self.path.name.lower()
+            if self.source == "pbf" and not name.endswith(".pbf"):
+                raise ValueError(f"source 'pbf' needs a .osm.pbf file, got {self.path.name!r}")
+            if self.source == "xml" and not name.endswith((".osm", ".osm.bz2", ".xml")):
+                raise ValueError(
+                    f"source 'xml' needs a .osm, .osm.bz2 or .xml file, got {self.path.name!r}"
+                )
+        return self
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        """The cache folder actually used."""
+        return (self.cache_dir or default_cache_dir()).expanduser()
+
+
+class SurveysConfig(_Section):
+    """The district's own survey files (CSV, XLSX, GPKG or GeoJSON)."""
+
+    vacant_units: InputPath | None = Field(None, description="Vacant shop units (locali sfitti).")
+    firms: InputPath | None = Field(None, description="Firm questionnaire answers.")
+
+
+class CommerceConfig(_Section):
+    """Parameters of the commerce analyses."""
+
+    taxonomy: InputPath | None = Field(
+        None, description="A taxonomy file overriding the shipped OSM-tag-to-category map."
+    )
+    h3_resolution: int = Field(9, ge=5, le=12, description="H3 resolution of commercial_hex.")
+    kde_bandwidth_m: float = Field(150.0, gt=0, description="Kernel density bandwidth (m).")
+    min_centre_units: int = Field(10, ge=2, description="Fewest units that make a centre.")
+
+
+class VacancyConfig(_Section):
+    """Parameters of the vacancy and priority analyses."""
+
+    merge_distance_m: float = Field(
+        15.0, ge=0, description="Survey and OSM vacant units closer than this are one unit."
+    )
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="Criterion weights for the priority ranking."
+    )
+
+
+class CyclingConfig(_Section):
+    """Parameters of the cycling analyses."""
+
+    lts_threshold: int = Field(2, ge=1, le=4, description="Highest stress level that is low.")
+    max_connector_m: float = Field(
+        150.0, gt=0, description="Longest new connector proposed between two islands (m)."
+    )
+    circuit_max_km: float = Field(15.0, gt=0, description="Longest cycling circuit (km).")
+
+
+class ProductionConfig(_Section):
+    """Parameters of the productive-district analyses."""
+
+    core_municipalities: list[str] = Field(default_factory=list)
+    extension_municipalities: list[str] = Field(default_factory=list)
+    min_group_size: int = Field(
+        5, ge=1, description="Smallest group of firms whose aggregate answers are published."
+    )
+    publish_firm_answers: bool = Field(
+        False, description="Keep firm-level answers in the local GeoPackage."
+    )
+
+
+class OutputConfig(_Section):
+    """Where results go."""
+
+    dir: Path = Field(Path("out"), description="Output root; results go to DIR/<district>/.")
+    postgis: str | None = Field(
+        None, description="PostgreSQL/PostGIS connection string for publishing, if any."
+    )
+
+
+_SECTIONS = {"osm", "surveys", "commerce", "vacancy", "cycling", "production", "output"}
+
+
+class DistrictConfig(_Section):
+    """A whole district configuration."""
+
+    district: str = Field(description="Short id: lower-case letters, digits, '-' and '_'.")
+    title: str = Field(description="Human-readable name of the district.")
+    description: str = ""
+    area: AreaConfig
+    osm: OSMConfig = Field(default_factory=lambda: OSMConfig())
+    crs: str = Field("auto", description="Working CRS; 'auto' picks the local UTM zone.")
+    surveys: SurveysConfig = Field(default_factory=lambda: SurveysConfig())
+    commerce: CommerceConfig = Field(default_factory=lambda: CommerceConfig())
+    vacancy: VacancyConfig = Field(default_factory=lambda: VacancyConfig())
+    cycling: CyclingConfig = Field(default_factory=lambda: CyclingConfig())
+    production: ProductionConfig = Field(default_factory=lambda: ProductionConfig())
+    output: OutputConfig = Field(default_factory=lambda: OutputConfig())
+    source_file: Path | None = Field(None, exclude=True, description="Set by load_config.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        # An empty section in YAML ("surveys:") parses as None: treat it as defaults.
+        if isinstance(data, dict):
+            return {k: ({} if v is None and k in _SECTIONS else v) for k, v in data.items()}
+        return data
+
+    @field_validator("district")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_\-]*", value):
+            raise ValueError(
+                f"must be lower-case letters, digits, '-' or '_' (got {value!r}); "
+                "it names the output folder and the OGC API collections"
+            )
+        return value
+
+    @field_validator("crs")
+    @classmethod
+    def _projected(cls, value: str) -> str:
+        if value == "auto":
+            return value
+        try:
+            crs = CRS.from_user_input(value)
+        except PyprojCRSError as exc:
+            raise ValueError(f"unknown CRS {value!r}") from exc
+        if not crs.is_projected:
+            raise ValueError(
+                f"working CRS must be projected in metres (got geographic {value!r}); "
+                "use 'auto' for the local UTM zone"
+            )
+        return value
+
+
+def _loc(parts: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + part
+    return text or "(top level)"
+
+
+def _lookup(data: Any, parts: tuple[int | str, ...]) -> Any:
+    for part in parts:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _known_keys(parts: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = DistrictConfig
+    for part in parts[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return [k for k in model.model_fields if k != "source_file"]
+
+
+def _describe(error: Any, data: Any) -> str:
+    loc: tuple[int | str, ...] = tuple(error["loc"])
+    # Model-level validators report on the section itself; drop pydantic's type tags.
+    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
+    where = _loc(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        known = _known_keys(loc)
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
+        return f"{where}: unknown key (value {error['input']!r}){hint}"
+    if kind == "missing":
+        return f"{where}: required key is missing"
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input", _lookup(data, loc))
+    if isinstance(value, dict):
+        return f"{where}: {message}"
+    return f"{where}: {message} (value {value!r})"
+
+
+def load_config(path: str | os.PathLike[str]) -> DistrictConfig:
+    """Read and validate a district configuration file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The YAML file.
+
+    Returns
+    -------
+    DistrictConfig
+        The validated configuration, with input paths resolved and checked.
+
+    Raises
+    ------
+    InputFileNotFoundError
+        If ``path`` does not exist.
+    ConfigError
+        If the YAML is malformed or does not validate; the message names the
+        file, each bad key path and its value.
+
+    Examples
+    --------
+    >>> cfg = load_config("config/sample.yml")
+    >>> cfg.area.bbox is not None
+    True
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise InputFileNotFoundError(f"configuration file not found: {str(file)!r}")
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{file}: malformed YAML{where}: {problem}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{file}: not UTF-8 text ({exc.reason})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{file}: expected a mapping of keys (district, title, area, ...), "
+            f"got {type(data).__name__} {data!r}"
+        )
+    try:
+        config = DistrictConfig.model_validate(data, context={"base_dir": file.parent})
+    except ValidationError as exc:
+        lines = [_describe(err, data) for err in exc.errors()]
+        raise ConfigError(
+            f"{file}: {len(lines)} error(s)\n" + "\n".join(f"  - {line}" for line in lines)
+        ) from None
+    return config.model_copy(update={"source_file": file.resolve()})
+

@@ -1,0 +1,1 @@
+"""Data sources: OpenStreetMap extracts and the district's own surveys."""

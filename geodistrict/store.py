@@ -1,0 +1,236 @@
+"""Writing results: one GeoPackage per district plus one GeoParquet per layer.
+
+Layout under the output root::
+
+    OUT/<district>/<district>.gpkg       every layer, in the working CRS
+    OUT/<district>/parquet/<layer>.parquet   one GeoParquet per layer, for serving
+    OUT/<district>/layers.json           the manifest: what was written, when, from what
+
+Writes are atomic: a run writes complete new files next to the old ones and
+renames them into place only when everything succeeded, so a run that fails
+midway leaves the previous results readable and unchanged.  Layers not
+written by a run (for example with ``--only``) are carried over from the
+previous outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyarrow.parquet as pq
+from pyproj import CRS
+
+from geodistrict import __version__
+from geodistrict.catalogue import layer_info
+from geodistrict.errors import OutputError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MANIFEST", "district_dir", "read_manifest", "write_layers"]
+
+MANIFEST = "layers.json"
+
+
+def district_dir(out_root: str | os.PathLike[str], district: str) -> Path:
+    """The output folder of a district: ``OUT/<district>``."""
+    return Path(out_root) / district
+
+
+def _plain_strings(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """String columns as Python objects, which Arrow writes as ``string`` (not ``large_string``).
+
+    pygeoapi's Parquet provider does not handle ``large_string``.
+    """
+    out = gdf.copy()
+    for col in out.columns:
+        if col != out.geometry.name and pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].astype(object).where(out[col].notna(), None)
+    return out
+
+
+def _layer_entry(
+    name: str, gdf: gpd.GeoDataFrame, *, created: str, source: str
+) -> dict[str, Any]:
+    info = layer_info(name)
+    crs = CRS.from_user_input(gdf.crs)
+    bbox = (
+        [round(float(v), 7) for v in gdf.to_crs(4326).total_bounds]
+        if len(gdf) and not gdf.geometry.is_empty.all()
+        else None
+    )
+    geom_types = sorted(set(gdf.geom_type.dropna()))
+    return {
+        "name": name,
+        "title": info.title_en,
+        "title_it": info.title_it,
+        "description": info.description_en,
+        "description_it": info.description_it,
+        "geometry_types": geom_types,
+        "features": len(gdf),
+        "crs": f"EPSG:{crs.to_epsg()}" if crs.to_epsg() else crs.to_wkt(),
+        "bbox_crs84": bbox,
+        "columns": {c: str(gdf[c].dtype) for c in gdf.columns if c != gdf.geometry.name},
+        "source": source,
+        "attribution": info.attribution,
+        "created": created,
+        "gpkg_layer": name,
+        "parquet": f"parquet/{name}.parquet",
+    }
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``layers.json`` of a district output folder.
+
+    Raises
+    ------
+    OutputError
+        If the folder holds no manifest or it cannot be parsed.
+    """
+    path = Path(folder) / MANIFEST
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise OutputError(
+            f"{str(folder)!r} holds no geodistrict results (no {MANIFEST}); "
+            "run 'geodistrict run CONFIG' first"
+        ) from exc
+    except (OSError, json.JSONDecodeError) as exc:
+        raise OutputError(f"cannot read {str(path)!r}: {exc}") from exc
+    return data
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False,
+        encoding="utf-8",
+    ) as handle:  # fmt: skip
+        handle.write(text)
+    os.replace(handle.name, path)
+
+
+def write_layers(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    out_root: str | os.PathLike[str],
+    *,
+    district: str,
+    title: str = "",
+    source: str = "",
+    config_file: str | None = None,
+) -> dict[str, Any]:
+    """Write layers into a district's GeoPackage and GeoParquet files, atomically.
+
+    Parameters
+    ----------
+    layers : mapping of str to GeoDataFrame
+        Layers to write, by name; all in the working CRS.
+    out_root : path-like
+        The output root; files go to ``out_root/<district>/``.
+    district : str
+        District id.
+    title : str, optional
+        District title, stored in the manifest.
+    source : str, optional
+        Short description of the data source (e.g. ``"OSM pbf: Helsinki.osm.pbf"``).
+    config_file : str, optional
+        The configuration that produced the run, stored in the manifest.
+
+    Returns
+    -------
+    dict
+        The new manifest (also written to ``layers.json``).
+
+    Raises
+    ------
+    OutputError
+        If anything cannot be written; the previous outputs are then untouched.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, tempfile
+    >>> from shapely.geometry import Point
+    >>> pts = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(0, 0)], crs=32632)
+    >>> manifest = write_layers({"pois": pts}, tempfile.mkdtemp(), district="demo")
+    >>> manifest["layers"]["pois"]["features"]
+    1
+    """
+    folder = district_dir(out_root, district)
+    gpkg = folder / f"{district}.gpkg"
+    parquet_dir = folder / "parquet"
+    created = datetime.now(UTC).replace(microsecond=0).isoformat()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        previous = read_manifest(folder) if (folder / MANIFEST).is_file() else {}
+    except (OSError, OutputError) as exc:
+        raise OutputError(f"cannot prepare output folder {str(folder)!r}: {exc}") from exc
+
+    work = Path(tempfile.mkdtemp(prefix=".run-", dir=folder))
+    try:
+        new_gpkg = work / gpkg.name
+        new_parquet = work / "parquet"
+        if gpkg.is_file():
+            shutil.copy2(gpkg, new_gpkg)
+        if parquet_dir.is_dir():
+            shutil.copytree(parquet_dir, new_parquet)
+        new_parquet.mkdir(exist_ok=True)
+        entries: dict[str, Any] = dict(previous.get("layers", {}))
+        for name, gdf in layers.items():
+            info = layer_info(name)
+            plain = _plain_strings(gdf.reset_index(drop=True))
+            plain.to_file(
+                new_gpkg,
+                layer=name,
+                driver="GPKG",
+                engine="pyogrio",
+                layer_options={"IDENTIFIER": info.title_en, "DESCRIPTION": info.description_en},
+            )
+            target = new_parquet / f"{name}.parquet"
+            plain.to_parquet(target, index=False, schema_version="1.0.0")
+            _stamp_parquet(target, _layer_entry(name, gdf, created=created, source=source))
+            entries[name] = _layer_entry(name, gdf, created=created, source=source)
+            log.info("wrote layer %s (%d features)", name, len(gdf))
+        manifest = {
+            "district": district,
+            "title": title or previous.get("title", district),
+            "generator": f"geodistrict {__version__}",
+            "updated": created,
+            "config": config_file or previous.get("config"),
+            "attribution": "Map data © OpenStreetMap contributors, ODbL 1.0",
+            "gpkg": gpkg.name,
+            "layers": entries,
+        }
+        # Swap in the new files: each rename is atomic; old copies go only after success.
+        if new_gpkg.is_file():
+            os.replace(new_gpkg, gpkg)
+        old_parquet = work / "parquet.old"
+        if parquet_dir.is_dir():
+            os.replace(parquet_dir, old_parquet)
+        os.replace(new_parquet, parquet_dir)
+        _atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+    except Exception as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(
+            f"writing results to {str(folder)!r} failed ({exc.__class__.__name__}: {exc}); "
+            "the previous results were left in place"
+        ) from exc
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return manifest
+
+
+def _stamp_parquet(path: Path, entry: Mapping[str, Any]) -> None:
+    """Add the layer's metadata to the GeoParquet file's key-value metadata."""
+    table = pq.read_table(path)
+    meta = dict(table.schema.metadata or {})
+    meta[b"geodistrict"] = json.dumps(entry, ensure_ascii=False).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path)
