@@ -19,9 +19,9 @@ import logging
 
 __version__ = "0.1.0"
 
-from geodistrict.area import local_crs, study_area  # noqa: E402
-from geodistrict.config import DistrictConfig, load_config  # noqa: E402
-from geodistrict.errors import (  # noqa: E402
+from geodistrict.area import local_crs, study_area
+from geodistrict.config import DistrictConfig, load_config
+from geodistrict.errors import (
     ConfigError,
     CRSError,
     EmptyAreaError,
@@ -32,10 +32,10 @@ from geodistrict.errors import (  # noqa: E402
     SourceError,
     SurveyError,
 )
-from geodistrict.ingest import BaseLayers, load_base_layers  # noqa: E402
-from geodistrict.network import build_graph  # noqa: E402
-from geodistrict.pipeline import run  # noqa: E402
-from geodistrict.store import read_manifest, write_layers  # noqa: E402
+from geodistrict.ingest import BaseLayers, load_base_layers
+from geodistrict.network import build_graph
+from geodistrict.pipeline import run
+from geodistrict.store import read_manifest, write_layers
 
 __all__ = [
     "BaseLayers",

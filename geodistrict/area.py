@@ -127,7 +127,7 @@ def _from_places(config: DistrictConfig, places: list[str]) -> BaseGeometry:
 
     check_online("nominatim.openstreetmap.org")
     configure_osmnx(config.osm.resolved_cache_dir)
-    gdf = ox.geocode_to_gdf(places)
+    gdf = ox.geocode_to_gdf(list[str | dict[str, str]](places))
     return shapely.union_all(gdf.geometry.to_numpy())
 
 

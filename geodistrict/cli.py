@@ -1,4 +1,4 @@
-"""Command line: ``geodistrict run CONFIG``, ``geodistrict layers DIR``, ``geodistrict check CONFIG``.
+"""Command line: ``geodistrict run CONFIG``, ``layers DIR`` and ``check CONFIG``.
 
 User mistakes (bad configuration, bad survey, missing file, no network)
 print a clear message and exit with status 2 (3 when offline); they never

@@ -30,6 +30,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -69,6 +70,8 @@ def _resolve_input(value: Path, info: ValidationInfo) -> Path:
         path = base / path
     if not path.exists():
         raise ValueError(f"file not found: {str(path)!r}")
+    if not path.is_file():
+        raise ValueError(f"not a file: {str(path)!r} is a folder")
     return path.resolve()
 
 
@@ -76,7 +79,12 @@ InputPath = Annotated[Path, AfterValidator(_resolve_input)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+#: Numbers as YAML numbers: no silent bool -> int or "9" -> 9 coercion.
+Count = Annotated[int, Strict()]
+Number = Annotated[float, Strict()]
 
 
 class AreaConfig(_Section):
@@ -88,10 +96,10 @@ class AreaConfig(_Section):
     )
     file: InputPath | None = Field(None, description="Boundary file: GeoJSON, GPKG or Shapefile.")
     layer: str | None = Field(None, description="Layer of a multi-layer boundary file.")
-    bbox: tuple[float, float, float, float] | None = Field(
+    bbox: tuple[Number, Number, Number, Number] | None = Field(
         None, description="[west, south, east, north] in degrees (EPSG:4326)."
     )
-    buffer_m: float = Field(0.0, ge=0, description="Buffer around the area, in metres.")
+    buffer_m: Number = Field(0.0, ge=0, description="Buffer around the area, in metres.")
 
     @field_validator("places")
     @classmethod
@@ -186,18 +194,18 @@ class CommerceConfig(_Section):
     taxonomy: InputPath | None = Field(
         None, description="A taxonomy file overriding the shipped OSM-tag-to-category map."
     )
-    h3_resolution: int = Field(9, ge=5, le=12, description="H3 resolution of commercial_hex.")
-    kde_bandwidth_m: float = Field(150.0, gt=0, description="Kernel density bandwidth (m).")
-    min_centre_units: int = Field(10, ge=2, description="Fewest units that make a centre.")
+    h3_resolution: Count = Field(9, ge=5, le=12, description="H3 resolution of commercial_hex.")
+    kde_bandwidth_m: Number = Field(150.0, gt=0, description="Kernel density bandwidth (m).")
+    min_centre_units: Count = Field(10, ge=2, description="Fewest units that make a centre.")
 
 
 class VacancyConfig(_Section):
     """Parameters of the vacancy and priority analyses."""
 
-    merge_distance_m: float = Field(
+    merge_distance_m: Number = Field(
         15.0, ge=0, description="Survey and OSM vacant units closer than this are one unit."
     )
-    weights: dict[str, float] = Field(
+    weights: dict[str, Number] = Field(
         default_factory=dict, description="Criterion weights for the priority ranking."
     )
 
@@ -205,11 +213,11 @@ class VacancyConfig(_Section):
 class CyclingConfig(_Section):
     """Parameters of the cycling analyses."""
 
-    lts_threshold: int = Field(2, ge=1, le=4, description="Highest stress level that is low.")
-    max_connector_m: float = Field(
+    lts_threshold: Count = Field(2, ge=1, le=4, description="Highest stress level that is low.")
+    max_connector_m: Number = Field(
         150.0, gt=0, description="Longest new connector proposed between two islands (m)."
     )
-    circuit_max_km: float = Field(15.0, gt=0, description="Longest cycling circuit (km).")
+    circuit_max_km: Number = Field(15.0, gt=0, description="Longest cycling circuit (km).")
 
 
 class ProductionConfig(_Section):
@@ -217,7 +225,7 @@ class ProductionConfig(_Section):
 
     core_municipalities: list[str] = Field(default_factory=list)
     extension_municipalities: list[str] = Field(default_factory=list)
-    min_group_size: int = Field(
+    min_group_size: Count = Field(
         5, ge=1, description="Smallest group of firms whose aggregate answers are published."
     )
     publish_firm_answers: bool = Field(
@@ -275,8 +283,8 @@ class DistrictConfig(_Section):
     @field_validator("crs")
     @classmethod
     def _projected(cls, value: str) -> str:
-        if value == "auto":
-            return value
+        if value.strip().lower() == "auto":
+            return "auto"
         try:
             crs = CRS.from_user_input(value)
         except PyprojCRSError as exc:
@@ -339,6 +347,21 @@ def _describe(error: Any, data: Any) -> str:
     return f"{where}: {message} (value {value!r})"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses duplicated keys instead of keeping the last one."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicated key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def load_config(path: str | os.PathLike[str]) -> DistrictConfig:
     """Read and validate a district configuration file.
 
@@ -370,7 +393,7 @@ def load_config(path: str | os.PathLike[str]) -> DistrictConfig:
     if not file.is_file():
         raise InputFileNotFoundError(f"configuration file not found: {str(file)!r}")
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -391,4 +414,3 @@ def load_config(path: str | os.PathLike[str]) -> DistrictConfig:
             f"{file}: {len(lines)} error(s)\n" + "\n".join(f"  - {line}" for line in lines)
         ) from None
     return config.model_copy(update={"source_file": file.resolve()})
-

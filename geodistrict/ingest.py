@@ -106,8 +106,10 @@ def _transit_kind_and_mode(stops: gpd.GeoDataFrame) -> tuple[list[str], list[str
             or t.get("amenity") in ("bus_station", "ferry_terminal")
         )
         kinds.append("station" if station else "stop")
-        if t.get("subway") == "yes" or t.get("station") == "subway" or "subway" in t.get(
-            "railway", ""
+        if (
+            t.get("subway") == "yes"
+            or t.get("station") == "subway"
+            or "subway" in t.get("railway", "")
         ):
             modes.append("subway")
         elif t.get("railway") == "tram_stop" or t.get("tram") == "yes":
@@ -139,9 +141,11 @@ def _clip_features(
 
 def _polygons_only(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     polys = frame.geometry.apply(
-        lambda g: g
-        if g.geom_type in ("Polygon", "MultiPolygon")
-        else shapely.union_all([p for p in getattr(g, "geoms", []) if p.area > 0]) or None
+        lambda g: (
+            g
+            if g.geom_type in ("Polygon", "MultiPolygon")
+            else shapely.union_all([p for p in getattr(g, "geoms", []) if p.area > 0]) or None
+        )
     )
     out = frame.set_geometry(polys.to_numpy())
     return out[out.geometry.notna() & ~out.geometry.is_empty & (out.area > 0)].reset_index(
@@ -304,4 +308,3 @@ def _write_cache(folder: Path, layers: BaseLayers) -> None:
     except OSError as exc:
         log.warning("could not write the cache %s: %s", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
-

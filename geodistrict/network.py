@@ -74,13 +74,7 @@ def access_mask(segments: pd.DataFrame, mode: Mode) -> pd.Series:
     private = access.isin(_PRIVATE) & ~bicycle.isin(_YES)
     conditional = highway.isin(_BIKE_IF_ALLOWED) & ~bicycle.isin(_YES)
     banned = bicycle.isin({"no", "dismount", "use_sidepath"}) & ~highway.isin({"cycleway"})
-    return (
-        valid
-        & ~highway.isin(_MOTOR_ONLY | _BIKE_NEVER)
-        & ~conditional
-        & ~banned
-        & ~private
-    )
+    return valid & ~highway.isin(_MOTOR_ONLY | _BIKE_NEVER) & ~conditional & ~banned & ~private
 
 
 def oneway_direction(segments: pd.DataFrame, mode: Mode) -> pd.Series:

@@ -58,9 +58,7 @@ def _plain_strings(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _layer_entry(
-    name: str, gdf: gpd.GeoDataFrame, *, created: str, source: str
-) -> dict[str, Any]:
+def _layer_entry(name: str, gdf: gpd.GeoDataFrame, *, created: str, source: str) -> dict[str, Any]:
     info = layer_info(name)
     crs = CRS.from_user_input(gdf.crs)
     bbox = (

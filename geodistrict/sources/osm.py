@@ -19,6 +19,7 @@ Map data © OpenStreetMap contributors, available under the ODbL.
 from __future__ import annotations
 
 import bz2
+import itertools
 import json
 import logging
 import socket
@@ -131,7 +132,7 @@ def _tag_dicts(frame: pd.DataFrame) -> list[dict[str, str]]:
     extra = frame["tags"] if "tags" in frame.columns else pd.Series([None] * len(frame))
     out: list[dict[str, str]] = []
     for record, more in zip(records, extra, strict=True):
-        tags = {k: str(v) for k, v in record.items() if isinstance(v, str) or _present(v)}
+        tags = {str(k): str(v) for k, v in record.items() if isinstance(v, str) or _present(v)}
         if isinstance(more, str) and more:
             try:
                 more = json.loads(more)
@@ -180,30 +181,32 @@ def _normalise(
     return out.reset_index(drop=True)
 
 
-def _matches(tags: dict[str, str], spec: dict[str, bool | list[str]]) -> bool:
+#: An osmnx-style tag filter: key -> True (any value), a value, or a list of values.
+TagFilter = dict[str, bool | str | list[str]]
+
+
+def _matches(tags: dict[str, str], spec: TagFilter) -> bool:
     for key, wanted in spec.items():
         value = tags.get(key)
         if value is None:
             continue
-        if wanted is True or (isinstance(wanted, list) and value in wanted):
+        if wanted is True or value == wanted or (isinstance(wanted, list) and value in wanted):
             return True
     return False
 
 
-TRANSIT_FILTER: dict[str, bool | list[str]] = {
+TRANSIT_FILTER: TagFilter = {
     "public_transport": ["platform", "stop_position", "station", "stop_area"],
     "highway": ["bus_stop"],
     "railway": ["station", "halt", "tram_stop", "subway_entrance", "stop"],
     "amenity": ["bus_station", "ferry_terminal"],
 }
-POI_FILTER: dict[str, bool | list[str]] = {k: True for k in (*POI_KEYS, *VACANCY_KEYS)}
-LANDUSE_FILTER: dict[str, bool | list[str]] = {"landuse": True}
-BUILDING_FILTER: dict[str, bool | list[str]] = {"building": True}
+POI_FILTER: TagFilter = {k: True for k in (*POI_KEYS, *VACANCY_KEYS)}
+LANDUSE_FILTER: TagFilter = {"landuse": True}
+BUILDING_FILTER: TagFilter = {"building": True}
 
 
-def _keep_matching(
-    frame: gpd.GeoDataFrame, spec: dict[str, bool | list[str]]
-) -> gpd.GeoDataFrame:
+def _keep_matching(frame: gpd.GeoDataFrame, spec: TagFilter) -> gpd.GeoDataFrame:
     """Rows whose tags match ``spec`` (readers may return more than asked)."""
     if len(frame) == 0:
         return frame
@@ -264,7 +267,9 @@ def read_pbf(path: str | Path, polygon: BaseGeometry) -> RawOSM:
     return RawOSM(
         nodes=node_frame,
         segments=segments,
-        pois=_keep_matching(_normalise(pois, POI_TAGS, id_col="id", type_col="osm_type"), POI_FILTER),
+        pois=_keep_matching(
+            _normalise(pois, POI_TAGS, id_col="id", type_col="osm_type"), POI_FILTER
+        ),
         buildings=_normalise(buildings, BUILDING_TAGS, id_col="id", type_col="osm_type"),
         landuse=_normalise(landuse, LANDUSE_TAGS, id_col="id", type_col="osm_type"),
         transit_stops=_keep_matching(
@@ -310,7 +315,7 @@ def _segments_from_ways(
     rows: list[dict[str, Any]] = []
     geoms = []
     for way_id, refs, tags in ways:
-        for a, b in zip(refs[:-1], refs[1:], strict=True):
+        for a, b in itertools.pairwise(refs):
             if a not in coords or b not in coords or a == b:
                 continue
             row: dict[str, Any] = {"u": a, "v": b, "osmid": way_id}
@@ -333,7 +338,7 @@ def _segments_from_ways(
 
 
 def _features_from_xml(
-    path: Path, polygon: BaseGeometry, spec: dict[str, bool | list[str]], keep: Iterable[str]
+    path: Path, polygon: BaseGeometry, spec: TagFilter, keep: Iterable[str]
 ) -> gpd.GeoDataFrame:
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
@@ -446,7 +451,7 @@ def read_overpass(polygon: BaseGeometry, *, cache_dir: Path) -> RawOSM:
     segments = segments.rename(columns={"osm_id": "osmid"}).drop(columns="osm_type")
     node_frame = node_frame[["x", "y", "geometry"]]
 
-    def features(spec: dict[str, bool | list[str]], keep: Iterable[str]) -> gpd.GeoDataFrame:
+    def features(spec: TagFilter, keep: Iterable[str]) -> gpd.GeoDataFrame:
         gdf = ox.features_from_polygon(polygon, tags=spec).reset_index()
         return _keep_matching(_normalise(gdf, keep, id_col="id", type_col="element"), spec)
 

@@ -49,6 +49,7 @@ import logging
 import math
 import re
 import unicodedata
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -633,7 +634,9 @@ def read_survey(
         ``source_row`` (the spreadsheet row number, header = 1), then any
         column not in the schema, unchanged, then a point ``geometry``.
         Non-point geometries of spatial files are replaced by their
-        representative point, after repair with :func:`shapely.make_valid`.
+        representative point, after repair with :func:`shapely.make_valid`;
+        for spatial files the ``lon`` / ``lat`` columns are filled from that
+        point.  ``lon`` / ``lat`` stay in degrees whatever ``crs`` is.
 
     Raises
     ------
@@ -645,6 +648,23 @@ def read_survey(
     ValueError
         If ``layer`` is given for a CSV file, or the schema has no ``lon`` /
         ``lat`` fields and the file has no geometry.
+
+    Notes
+    -----
+    Numbers written as text may use a decimal comma or a decimal point, with
+    thousands separators (``1.250,5``, ``1,250.5``, ``1 250,5``).  A lone
+    separator followed by exactly three digits (``1.250``) is ambiguous: it is
+    read with the convention the same column (or, failing that, the file)
+    clearly uses elsewhere; with no evidence, semicolon/tab files and Excel
+    text cells use the decimal comma, comma-separated and spatial files the
+    decimal point.  Integer fields always read it as a thousands separator,
+    ``lon`` / ``lat`` always as a decimal one.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> units = read_survey("sfitti.csv", VACANT_UNITS,
+    ...                     area_lonlat=box(9.15, 45.44, 9.22, 45.49))  # doctest: +SKIP
     """
     p = existing_file(path, what="survey file")
     suffix = p.suffix.casefold()
@@ -789,10 +809,12 @@ def _read_excel(path: Path, layer: str | None) -> _RawTable:
                 raise SurveyError(
                     path, [_file_problem(path, f"sheet {layer!r} not found; sheets: {sheets}")]
                 )
-            frame = book.parse(sheet, header=None, dtype=object, na_filter=False)
+            frame = pd.read_excel(
+                book, sheet_name=sheet, header=None, dtype=object, na_filter=False
+            )
     except SurveyError:
         raise
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise SurveyError(
             path, [_file_problem(path, f"cannot read the Excel file: {exc}")]
         ) from exc
@@ -1138,14 +1160,17 @@ def _check_and_build(
                     f"{accepted}); columns found: {found}",
                 )
             )
-    if n_rows == 0:
-        problems.append(_file_problem(path, "file has no data rows, only a header"))
+    if n_rows == 0 and not raw.problems:
+        empty = (
+            "file has no features" if has_geometry else "file has no data rows below the header"
+        )
+        problems.append(_file_problem(path, empty))
 
     # Values.
     file_votes = sum(
         _column_votes(raw.columns[mapped[f.name]])
         for f in schema.fields
-        if f.name in mapped and f.kind in _NUMERIC_KINDS
+        if f.name in mapped and f.kind in _NUMERIC_KINDS and f.name not in _COORDS
     )
     file_decimal_comma = file_votes > 0 if file_votes else raw.decimal_comma
     today = date.today()

@@ -1,0 +1,608 @@
+"""Tests of the survey readers (geodistrict.sources.surveys); all offline."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import openpyxl
+import pandas as pd
+import pytest
+from shapely.geometry import Point, Polygon, box
+from shapely.geometry.base import BaseGeometry
+
+from geodistrict.errors import InputFileNotFoundError, Problem, SurveyError
+from geodistrict.sources.surveys import (
+    FIRMS,
+    VACANT_UNITS,
+    SurveyField,
+    SurveySchema,
+    read_survey,
+    schema_table,
+)
+
+HELSINKI = box(24.93, 60.16, 24.96, 60.18)
+
+VACANT_HEADER = (
+    "unit_id,address,lon,lat,floor_area_m2,ground_floor,vacant_since,last_use,condition,"
+    "owner_type,asking_rent_eur_month"
+)
+GOOD_ROW = "U1,Via Roma 1,24.94,60.17,120.5,yes,2023-05-01,bar,good,private,1250.5"
+
+
+def _expected_vacant() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "unit_id": pd.Series(["U1", "U2", "U3"], dtype="str"),
+            "address": pd.Series(["Via Roma 1", "Città Alta 3", "Piazza Duomo 5"], dtype="str"),
+            "lon": [24.94, 24.95, 24.935],
+            "lat": [60.17, 60.165, 60.175],
+            "floor_area_m2": [120.5, 80.0, 1250.75],
+            "ground_floor": pd.Series([True, False, True], dtype="boolean"),
+            "vacant_since": pd.Series(
+                [datetime(2023, 5, 1), datetime(2022, 2, 1), None], dtype="datetime64[us]"
+            ),
+            "last_use": pd.Series(["bar", None, "shop"], dtype="str"),
+            "condition": pd.Series(["good", "fair", "poor"], dtype="str"),
+            "owner_type": pd.Series(["private", "public", "other"], dtype="str"),
+            "asking_rent_eur_month": [1250.5, float("nan"), 0.0],
+            "source_row": pd.Series([2, 3, 4], dtype="int64"),
+        }
+    )
+
+
+def _csv_comma_utf8(tmp_path: Path) -> Path:
+    path = tmp_path / "vacant.csv"
+    path.write_text(
+        VACANT_HEADER + "\n"
+        "U1,Via Roma 1,24.94,60.17,120.5,yes,2023-05-01,bar,good,private,1250.5\n"
+        "U2,Città Alta 3,24.95,60.165,80,no,2022-02-01,,Fair,PUBLIC,\n"
+        'U3,Piazza Duomo 5,24.935,60.175,"1,250.75",x,,shop,poor,other,0\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _csv_semicolon_cp1252(tmp_path: Path) -> Path:
+    # Italian headers (with accents and a unit in brackets), decimal commas,
+    # thousands points, day-first dates, CRLF line ends, as Excel writes them.
+    path = tmp_path / "sfitti.csv"
+    text = (
+        "ID_Unità;Indirizzo;Longitudine;Latitudine;Superficie (mq);Piano terra;Sfitto dal;"
+        "Ultimo uso;Stato;Proprietà;Canone richiesto\r\n"
+        "U1;Via Roma 1;24,94;60,17;120,5;Sì;01/05/2023;bar;good;private;1.250,50\r\n"
+        "U2;Città Alta 3;24,95;60,165;80;no;01/02/2022;;fair;public;\r\n"
+        "U3;Piazza Duomo 5;24,935;60,175;1.250,75;X;;shop;POOR;Other;0\r\n"
+    )
+    path.write_bytes(text.encode("cp1252"))
+    return path
+
+
+def _xlsx(tmp_path: Path) -> Path:
+    path = tmp_path / "vacant.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(
+        [
+            " Unit_ID ",
+            "ADDRESS",
+            "lng",
+            "Lat",
+            "superficie_mq",
+            "Ground floor",
+            "vacant_since",
+            "last_use",
+            "condition",
+            "owner_type",
+            "asking_rent_eur_month",
+        ]
+    )
+    sheet.append(
+        [
+            "U1",
+            "Via Roma 1",
+            24.94,
+            60.17,
+            120.5,
+            True,
+            datetime(2023, 5, 1),
+            "bar",
+            "good",
+            "private",
+            1250.5,
+        ]
+    )
+    sheet.append(
+        [
+            "U2",
+            "Città Alta 3",
+            24.95,
+            60.165,
+            80,
+            False,
+            "01/02/2022",
+            None,
+            "fair",
+            "public",
+            None,
+        ]
+    )
+    sheet.append(
+        [
+            "U3",
+            "Piazza Duomo 5",
+            24.935,
+            60.175,
+            "1.250,75",
+            "sì",
+            None,
+            "shop",
+            "poor",
+            "other",
+            0,
+        ]
+    )
+    book.save(path)
+    return path
+
+
+def _geo_frame() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {
+            "unit_id": ["U1", "U2", "U3"],
+            "indirizzo": ["Via Roma 1", "Città Alta 3", "Piazza Duomo 5"],
+            "superficie_mq": [120.5, 80.0, 1250.75],
+            "piano_terra": [True, False, True],
+            "sfitto_dal": ["2023-05-01", "2022-02-01", None],
+            "ultimo_uso": ["bar", None, "shop"],
+            "stato": ["good", "fair", "poor"],
+            "proprieta": ["private", "public", "other"],
+            "canone_richiesto": [1250.5, None, 0.0],
+        },
+        geometry=[Point(24.94, 60.17), Point(24.95, 60.165), Point(24.935, 60.175)],
+        crs="EPSG:4326",
+    )
+
+
+def _geojson(tmp_path: Path) -> Path:
+    path = tmp_path / "vacant.geojson"
+    _geo_frame().to_file(path, driver="GeoJSON", engine="pyogrio")
+    return path
+
+
+def _gpkg(tmp_path: Path) -> Path:
+    # Stored in a projected CRS with real date values: the reader must go back to lon/lat.
+    path = tmp_path / "vacant.gpkg"
+    frame = _geo_frame()
+    frame["sfitto_dal"] = pd.to_datetime(frame["sfitto_dal"])
+    frame.to_crs("EPSG:3067").to_file(path, layer="sfitti", engine="pyogrio")
+    return path
+
+
+@pytest.mark.parametrize(
+    "make",
+    [_csv_comma_utf8, _csv_semicolon_cp1252, _xlsx, _geojson, _gpkg],
+    ids=lambda f: f.__name__,
+)
+def test_good_files_in_every_format_give_the_same_frame(
+    make: Callable[[Path], Path], tmp_path: Path
+) -> None:
+    result = read_survey(make(tmp_path), VACANT_UNITS, area_lonlat=HELSINKI)
+
+    assert isinstance(result, gpd.GeoDataFrame)
+    assert isinstance(result.index, pd.RangeIndex)
+    assert result.crs is not None and result.crs.to_epsg() == 4326
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(result.drop(columns="geometry")), _expected_vacant()
+    )
+    assert result.geometry.x.tolist() == pytest.approx([24.94, 24.95, 24.935])
+    assert result.geometry.y.tolist() == pytest.approx([60.17, 60.165, 60.175])
+
+
+def test_output_types_and_column_order(tmp_path: Path) -> None:
+    result = read_survey(_csv_comma_utf8(tmp_path), VACANT_UNITS)
+    assert list(result.columns) == [*VACANT_UNITS.field_names, "source_row", "geometry"]
+    assert result["floor_area_m2"].dtype == "float64"
+    assert result["ground_floor"].dtype == "boolean"
+    assert str(result["vacant_since"].dtype).startswith("datetime64")
+    assert result["unit_id"].dtype == "str"
+    assert result.geometry.geom_type.eq("Point").all()
+
+
+def _write(tmp_path: Path, text: str, name: str = "survey.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _problems(
+    path: Path,
+    schema: SurveySchema = VACANT_UNITS,
+    *,
+    area_lonlat: BaseGeometry | None = None,
+    layer: str | None = None,
+) -> list[Problem]:
+    with pytest.raises(SurveyError) as caught:
+        read_survey(path, schema, area_lonlat=area_lonlat, layer=layer)
+    assert caught.value.path == str(path)
+    assert all(p.file == str(path) for p in caught.value.problems)
+    return caught.value.problems
+
+
+def test_missing_required_column_is_one_problem_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, "address,lon,lat\nVia Roma 1,24.94,60.17\nVia Po 2,24.95,60.17\n")
+    with pytest.raises(SurveyError) as caught:
+        read_survey(path, VACANT_UNITS)
+    problems = caught.value.problems
+    assert len(problems) == 1
+    assert problems[0].column == "unit_id"
+    assert problems[0].row is None
+    message = str(caught.value)
+    assert str(path) in message
+    assert "'unit_id'" in message and "missing" in message
+    assert "'address'" in problems[0].message  # lists the columns that were found
+
+
+def test_coordinates_are_required_without_geometry(tmp_path: Path) -> None:
+    path = _write(tmp_path, "unit_id,address\nU1,Via Roma 1\n")
+    problems = _problems(path)
+    assert {p.column for p in problems} == {"lon", "lat"}
+
+
+def test_swapped_lat_lon_names_the_row(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "unit_id,lon,lat\nU1,24.94,60.17\nU2,60.17,24.95\n",
+    )
+    problems = _problems(path, area_lonlat=HELSINKI)
+    assert len(problems) == 1
+    assert problems[0].row == 3
+    assert "swapped" in problems[0].message
+    assert "row 3" in str(problems[0])
+
+
+def test_point_outside_the_area(tmp_path: Path) -> None:
+    path = _write(tmp_path, "unit_id,lon,lat\nU1,24.94,60.17\nU2,12.49,41.89\n")
+    (problem,) = _problems(path, area_lonlat=HELSINKI)
+    assert problem.row == 3
+    assert "outside" in problem.message
+    # Without an area the same point is fine.
+    assert len(read_survey(path, VACANT_UNITS)) == 2
+
+
+def test_blank_coordinate_is_reported(tmp_path: Path) -> None:
+    path = _write(tmp_path, "unit_id,lon,lat\nU1,24.94,\n")
+    (problem,) = _problems(path)
+    assert problem.row == 2
+    assert "missing coordinate" in problem.message
+
+
+@pytest.mark.parametrize("area", ["-5", "0", "-1,5"])
+def test_negative_or_zero_area(tmp_path: Path, area: str) -> None:
+    path = _write(tmp_path, f'unit_id,lon,lat,floor_area_m2\nU1,24.94,60.17,"{area}"\n')
+    (problem,) = _problems(path)
+    assert (problem.row, problem.column, problem.value) == (2, "floor_area_m2", area)
+    assert "greater than 0" in problem.message
+
+
+def test_future_date(tmp_path: Path) -> None:
+    future = (date.today() + timedelta(days=30)).strftime("%d/%m/%Y")
+    path = _write(tmp_path, f"unit_id,lon,lat,sfitto_dal\nU1,24.94,60.17,{future}\n")
+    (problem,) = _problems(path)
+    assert problem.column == "sfitto_dal"
+    assert "future" in problem.message
+
+
+@pytest.mark.parametrize("value", ["31/02/2023", "2023-13-01", "ieri", "2023"])
+def test_bad_date(tmp_path: Path, value: str) -> None:
+    path = _write(tmp_path, f"unit_id,lon,lat,vacant_since\nU1,24.94,60.17,{value}\n")
+    (problem,) = _problems(path)
+    assert problem.value == value
+    assert "date" in problem.message
+
+
+def test_bad_choice_lists_the_allowed_values(tmp_path: Path) -> None:
+    path = _write(tmp_path, "unit_id,lon,lat,condition\nU1,24.94,60.17,excellent\n")
+    (problem,) = _problems(path)
+    assert (problem.row, problem.column, problem.value) == (2, "condition", "excellent")
+    assert "good, fair, poor" in problem.message
+
+
+FIRMS_HEADER = "firm_id,name,lon,lat,ateco"
+
+
+@pytest.mark.parametrize("code", ["2511", "25.111", "1.11", "C-25.11", "25.1.1", "ATECO", "25,11"])
+def test_malformed_ateco(tmp_path: Path, code: str) -> None:
+    path = _write(tmp_path, f'{FIRMS_HEADER}\nF1,Rossi Srl,24.94,60.17,"{code}"\n')
+    (problem,) = _problems(path, FIRMS)
+    assert (problem.row, problem.column, problem.value) == (2, "ateco", code)
+    assert "ATECO" in problem.message
+
+
+def test_wellformed_ateco_codes_are_accepted(tmp_path: Path) -> None:
+    codes = ["25", "25.1", "25.11", "25.11.0", "25.11.00", "C25.11", "01.11"]
+    rows = "".join(f"F{i},Firm {i},24.94,60.17,{c}\n" for i, c in enumerate(codes))
+    result = read_survey(_write(tmp_path, FIRMS_HEADER + "\n" + rows), FIRMS)
+    assert result["ateco"].tolist() == codes
+
+
+def test_duplicated_id_reports_both_rows(tmp_path: Path) -> None:
+    path = _write(tmp_path, "unit_id,lon,lat\nU1,24.94,60.17\nU2,24.95,60.17\nU1,24.95,60.17\n")
+    (problem,) = _problems(path)
+    assert problem.row == 4
+    assert problem.value == "U1"
+    assert "duplicate" in problem.message and "2" in problem.message
+
+
+def test_all_problems_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        VACANT_HEADER
+        + "\n"
+        + GOOD_ROW
+        + "\n"
+        + "U2,Via Po 2,60.17,24.95,-3,forse,2023-05-01,,good,private,10\n"
+        + ",Via Po 4,24.95,60.17,50,no,,,terrible,private,\n"
+        + "U2,Via Po 6,24.95,60.17,50,no,,,good,private,abc\n",
+    )
+    problems = _problems(path, area_lonlat=HELSINKI)
+    found = {(p.row, p.column) for p in problems}
+    assert found == {
+        (3, "lon/lat"),  # swapped
+        (3, "floor_area_m2"),  # negative
+        (3, "ground_floor"),  # not a yes/no
+        (4, "unit_id"),  # required value missing
+        (4, "condition"),  # bad choice
+        (5, "unit_id"),  # duplicate of row 3
+        (5, "asking_rent_eur_month"),  # not a number
+    }
+    assert [p.row for p in problems] == sorted(p.row or 0 for p in problems)
+
+
+def test_row_with_too_many_values_is_reported(tmp_path: Path) -> None:
+    # An unquoted decimal comma in a comma-separated file shifts the columns.
+    path = _write(tmp_path, "unit_id,lon,lat,floor_area_m2\nU1,24.94,60.17,12,5\n")
+    (problem,) = _problems(path)
+    assert problem.row == 2
+    assert "values" in problem.message
+
+
+def test_invalid_polygon_is_repaired(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    bowtie = Polygon([(24.94, 60.165), (24.95, 60.175), (24.95, 60.165), (24.94, 60.175)])
+    assert not bowtie.is_valid
+    path = tmp_path / "units.geojson"
+    gpd.GeoDataFrame({"unit_id": ["U1"]}, geometry=[bowtie], crs="EPSG:4326").to_file(path)
+
+    with caplog.at_level(logging.INFO, logger="geodistrict.sources.surveys"):
+        result = read_survey(path, VACANT_UNITS, area_lonlat=HELSINKI)
+
+    point = result.geometry.iloc[0]
+    assert point.geom_type == "Point" and point.is_valid
+    centre = (24.945, 60.17)  # the two lobes of the bow tie meet here
+    lobes = Polygon([(24.94, 60.165), centre, (24.94, 60.175)]).union(
+        Polygon([(24.95, 60.175), (24.95, 60.165), centre])
+    )
+    assert lobes.covers(point) and HELSINKI.covers(point)
+    assert result["lon"].iloc[0] == pytest.approx(point.x)
+    assert "repaired" in caplog.text
+
+
+def test_missing_geometry_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "units.gpkg"
+    gpd.GeoDataFrame(
+        {"unit_id": ["U1", "U2"]}, geometry=[Point(24.94, 60.17), None], crs="EPSG:4326"
+    ).to_file(path)
+    (problem,) = _problems(path)
+    assert (problem.row, problem.column) == (3, "geometry")
+
+
+def test_swapped_geometry_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "units.geojson"
+    gpd.GeoDataFrame({"unit_id": ["U1"]}, geometry=[Point(60.17, 24.94)], crs=4326).to_file(path)
+    (problem,) = _problems(path, area_lonlat=HELSINKI)
+    assert problem.row == 2 and "swapped" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("empty.csv", ""), ("header_only.csv", VACANT_HEADER + "\n"), ("blank.csv", "\n ;;\n")],
+)
+def test_empty_file_is_an_error(tmp_path: Path, name: str, content: str) -> None:
+    path = _write(tmp_path, content, name)
+    problems = _problems(path)
+    assert any("empty" in p.message or "no data rows" in p.message for p in problems)
+
+
+def test_empty_workbook_sheet_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.xlsx"
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.active.append(["unit_id", "lon", "lat"])
+    book.save(path)
+    (problem,) = _problems(path)
+    assert "no data rows" in problem.message
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.csv"
+    with pytest.raises(InputFileNotFoundError) as caught:
+        read_survey(path, VACANT_UNITS)
+    assert isinstance(caught.value, FileNotFoundError)
+    assert str(path) in str(caught.value)
+
+
+def test_unsupported_suffix(tmp_path: Path) -> None:
+    (problem,) = _problems(_write(tmp_path, "x", "survey.xls"))
+    assert ".xlsx" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "cell", "expected"),
+    [
+        (";", "12,5", 12.5),
+        (";", "1.250,5", 1250.5),
+        (";", "1.250", 1250.0),  # Italian file: a lone point before 3 digits groups thousands
+        (";", "1.250.000", 1250000.0),
+        (";", "12.5", 12.5),  # unambiguous decimal point is accepted too
+        (",", "12.5", 12.5),
+        (",", "1.250", 1.25),
+        (",", '"1,250.5"', 1250.5),
+        (",", '"12,5"', 12.5),
+        ("\t", " 1 250,5 ", 1250.5),
+    ],
+)
+def test_number_formats(tmp_path: Path, delimiter: str, cell: str, expected: float) -> None:
+    header = delimiter.join(["unit_id", "lon", "lat", "floor_area_m2"])
+    row = delimiter.join(["U1", "24.94", "60.17", cell])
+    result = read_survey(_write(tmp_path, f"{header}\n{row}\n"), VACANT_UNITS)
+    assert result["floor_area_m2"].iloc[0] == pytest.approx(expected)
+
+
+def test_firms_values_are_normalised(tmp_path: Path) -> None:
+    text = (
+        "ID impresa;Ragione sociale;Longitudine;Latitudine;Codice ATECO;Addetti;Mercati;"
+        "Propensione innovazione;Export;Criticità;Tavoli lavoro;Accesso finanziamenti\n"
+        "F1;Rossi Srl;24,94;60,17;C25.11;12;Local | EU;5;Sì;Energy, credit;training_work;0\n"
+        "F2;Bianchi SpA;24,95;60,17;46.69.19;1.250;national;1;no;;;x\n"
+    )
+    result = read_survey(_write(tmp_path, text), FIRMS)
+    assert result["markets"].tolist() == ["local;eu", "national"]
+    assert result["critical_issues"].iloc[0] == "energy;credit"
+    assert pd.isna(result["critical_issues"].iloc[1])
+    assert result["employees"].dtype == "Int64"
+    assert result["employees"].tolist() == [12, 1250]
+    assert result["exports"].tolist() == [True, False]
+    assert result["funding_access"].tolist() == [False, True]
+    assert result["innovation_readiness"].tolist() == [5, 1]
+    assert result["municipality"].isna().all()  # optional column absent from the file
+    assert result["municipality"].dtype == "str"
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [
+        ("innovation_readiness", "6", "at most 5"),
+        ("innovation_readiness", "2,5", "whole number"),
+        ("markets", "local;mars", "'mars'"),
+        ("exports", "forse", "yes/no"),
+        ("employees", "-1", "at least 0"),
+    ],
+)
+def test_firm_value_problems(tmp_path: Path, column: str, value: str, words: str) -> None:
+    path = _write(tmp_path, f'{FIRMS_HEADER},{column}\nF1,Rossi,24.94,60.17,25.11,"{value}"\n')
+    (problem,) = _problems(path, FIRMS)
+    assert (problem.column, problem.value) == (column, value)
+    assert words in problem.message
+
+
+@pytest.mark.parametrize(
+    "value", ["2023-05-01", "01/05/2023", "1/5/2023", "01.05.2023", "45047", "2023-05-01 00:00:00"]
+)
+def test_date_formats(tmp_path: Path, value: str) -> None:
+    path = _write(tmp_path, f"unit_id,lon,lat,vacant_since\nU1,24.94,60.17,{value}\n")
+    result = read_survey(path, VACANT_UNITS)
+    assert result["vacant_since"].iloc[0] == pd.Timestamp(2023, 5, 1)
+
+
+def test_unknown_columns_are_kept_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(tmp_path, "Note,unit_id,lon,lat,geometry\nciao,U1,24.94,60.17,WKT\n")
+    with caplog.at_level(logging.INFO, logger="geodistrict.sources.surveys"):
+        result = read_survey(path, VACANT_UNITS)
+    canonical = list(VACANT_UNITS.field_names)
+    assert list(result.columns) == [*canonical, "source_row", "Note", "geometry_2", "geometry"]
+    assert result["Note"].tolist() == ["ciao"]
+    assert "Note" in caplog.text
+
+
+def test_result_is_reprojected_to_crs(tmp_path: Path) -> None:
+    result = read_survey(_csv_comma_utf8(tmp_path), VACANT_UNITS, crs="EPSG:3067")
+    assert result.crs is not None and result.crs.to_epsg() == 3067
+    assert 380_000 < result.geometry.x.iloc[0] < 390_000
+    assert result["lon"].iloc[0] == pytest.approx(24.94)  # lon/lat stay in degrees
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-8-sig", "\t"), ("utf-16", "\t"), ("cp1252", ",")]
+)
+def test_encodings_and_delimiters(tmp_path: Path, encoding: str, delimiter: str) -> None:
+    text = delimiter.join(["unit_id", "indirizzo", "lon", "lat"]) + "\r\n"
+    text += delimiter.join(["U1", "Città Alta 3", "24.94", "60.17"]) + "\r\n"
+    path = tmp_path / "survey.txt"
+    path.write_bytes(text.encode(encoding))
+    result = read_survey(path, VACANT_UNITS)
+    assert result["address"].tolist() == ["Città Alta 3"]
+    assert result["unit_id"].tolist() == ["U1"]
+
+
+def test_blank_rows_are_skipped_but_counted(tmp_path: Path) -> None:
+    path = _write(tmp_path, "unit_id,lon,lat\nU1,24.94,60.17\n,,\n\nU2,24.95,60.17\n")
+    result = read_survey(path, VACANT_UNITS)
+    assert result["source_row"].tolist() == [2, 5]
+    assert isinstance(result.index, pd.RangeIndex)
+
+
+def test_gpkg_with_several_layers_needs_a_layer(tmp_path: Path) -> None:
+    path = tmp_path / "survey.gpkg"
+    frame = gpd.GeoDataFrame({"unit_id": ["U1"]}, geometry=[Point(24.94, 60.17)], crs=4326)
+    frame.to_file(path, layer="units")
+    frame.to_file(path, layer="old")
+    (problem,) = _problems(path)
+    assert "units" in problem.message and "old" in problem.message
+    assert read_survey(path, VACANT_UNITS, layer="units")["unit_id"].tolist() == ["U1"]
+
+
+def test_xlsx_sheet_is_chosen_with_layer(tmp_path: Path) -> None:
+    path = tmp_path / "survey.xlsx"
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.active.title = "Legenda"
+    book.active.append(["read me"])
+    data = book.create_sheet("Imprese")
+    data.append(["ID impresa", "Ragione sociale", "lon", "lat", "ATECO", "Addetti"])
+    data.append([101, "Rossi Srl", 24.94, 60.17, 25.11, 3.0])
+    book.save(path)
+    result = read_survey(path, FIRMS, layer="Imprese")
+    assert result["firm_id"].tolist() == ["101"]
+    assert result["ateco"].tolist() == ["25.11"]
+    assert result["employees"].tolist() == [3]
+    (problem,) = _problems(path, FIRMS, layer="Missing")
+    assert "Imprese" in problem.message
+
+
+def test_two_columns_for_the_same_field(tmp_path: Path) -> None:
+    path = _write(tmp_path, "unit_id,id_unita,lon,lat\nU1,U1,24.94,60.17\n")
+    (problem,) = _problems(path)
+    assert "unit_id" in problem.message and "id_unita" in problem.message
+
+
+def test_schema_table_lists_every_field() -> None:
+    table = schema_table(VACANT_UNITS)
+    lines = table.strip().splitlines()
+    assert lines[0].startswith("| Field | Type | Required | Aliases | Description |")
+    assert len(lines) == 2 + len(VACANT_UNITS.fields)
+    assert "`superficie_mq`" in table and "float > 0" in table
+    assert all(f.description for f in (*VACANT_UNITS.fields, *FIRMS.fields))
+
+
+def test_schema_rejects_inconsistent_definitions() -> None:
+    with pytest.raises(ValueError, match="choices"):
+        SurveyField("state", "choice")
+    with pytest.raises(ValueError, match="both"):
+        SurveySchema("s", (SurveyField("a", "str", aliases=("x",)), SurveyField("x", "str")))
+    with pytest.raises(ValueError, match="id_field"):
+        SurveySchema("s", (SurveyField("a", "str"),), id_field="b")
+
+
+@pytest.mark.parametrize("name", ["broken.xlsx", "broken.gpkg", "broken.geojson"])
+def test_unreadable_file_is_a_survey_error(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(b"\x00garbage\xff")
+    (problem,) = _problems(path)
+    assert problem.row is None
+    assert "cannot read" in problem.message
