@@ -14,8 +14,8 @@ test: env
 	@bash scripts/test.sh
 
 format: env
-	$(VENV)/bin/ruff format geodistrict tests benchmarks scripts data
-	$(VENV)/bin/ruff check --fix geodistrict tests benchmarks scripts data
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ Examples
 >>> area.crs.to_epsg()
 32635
 >>> round(float(area["area_ha"].iloc[0]))
-180
+168
 """
 
 from __future__ import annotations

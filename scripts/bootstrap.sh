@@ -13,7 +13,7 @@ version_ok() {  # is "$1" a Python >= 3.12?
 
 find_python() {
   local c
-  for c in "${PYTHON:-}" python3.14 python3.13 python3.12 python3 python; do
+  for c in "${PYTHON:-}" python3.12 python3.13 python3.14 python3 python; do
     [ -n "$c" ] || continue
     if command -v "$c" >/dev/null 2>&1 && version_ok "$(command -v "$c")"; then
       command -v "$c"; return 0
@@ -23,7 +23,7 @@ find_python() {
   command -v pyenv >/dev/null 2>&1 && roots+=("$(pyenv root)")
   roots+=("${PYENV_ROOT:-$HOME/.pyenv}")
   for root in "${roots[@]}"; do
-    for c in $(ls -d "$root"/versions/3.1[2-9]* "$root"/versions/3.[2-9][0-9]* 2>/dev/null | sort -rV); do
+    for c in $(ls -d "$root"/versions/3.1[2-9]* 2>/dev/null | sort -V); do
       if [ -x "$c/bin/python3" ] && version_ok "$c/bin/python3"; then
         echo "$c/bin/python3"; return 0
       fi

@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
-echo "== ruff check";  "$VENV/bin/ruff" check geodistrict tests benchmarks scripts data
-echo "== ruff format"; "$VENV/bin/ruff" format --check geodistrict tests benchmarks scripts data
+echo "== ruff check";  "$VENV/bin/ruff" check .
+echo "== ruff format"; "$VENV/bin/ruff" format --check .
 echo "== mypy";        "$VENV/bin/mypy"
 echo "== pytest";      "$VENV/bin/python" -m pytest "$@"

@@ -1,20 +1,13 @@
-"""Shared fixtures. Tests run offline; the OSM cache lives in a per-session folder."""
+"""Shared fixtures; the OSM cache is isolated by the root conftest.py."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CONFIG = ROOT / "config" / "sample.yml"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep the tests' OSM cache out of the user's home, shared across the session."""
-    os.environ["GEODISTRICT_CACHE"] = str(tmp_path_factory.mktemp("geodistrict-cache"))
 
 
 @pytest.fixture(scope="session")
