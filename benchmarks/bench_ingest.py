@@ -54,12 +54,15 @@ def main() -> None:
     area = gd.study_area(config)
     polygon = gpd.GeoSeries([clip_polygon(area)], crs=area.crs).to_crs(4326).iloc[0]
     raw = read_source(config, polygon)
+    n = args.repeat
     rows = [
-        ("read the .osm.pbf (pyrosm)", _time(lambda: read_source(config, polygon), args.repeat)),
-        ("clip, project, build graphs", _time(lambda: base_layers_from_raw(raw, area), args.repeat)),
-        ("load_base_layers, no cache", _time(
-            lambda: gd.load_base_layers(config, use_cache=False), args.repeat)),
-    ]  # fmt: skip
+        ("read the .osm.pbf (pyrosm)", _time(lambda: read_source(config, polygon), n)),
+        ("clip, project, build graphs", _time(lambda: base_layers_from_raw(raw, area), n)),
+        (
+            "load_base_layers, no cache",
+            _time(lambda: gd.load_base_layers(config, use_cache=False), n),
+        ),
+    ]
     gd.load_base_layers(config)  # fill the cache
     rows.append(("load_base_layers, cached", _time(lambda: gd.load_base_layers(config), 5)))
     layers = gd.load_base_layers(config)
