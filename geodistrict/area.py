@@ -88,6 +88,8 @@ def _from_extract(config: DistrictConfig, places: list[str]) -> BaseGeometry:
         osm = pyrosm.OSM(str(path))
         for place in places:
             gdf = osm.get_boundaries(name=_place_key(place))
+            if gdf is not None:  # pyrosm matches substrings: "Milano" is not its metro area
+                gdf = gdf[gdf["name"].str.casefold() == _place_key(place).casefold()]
             if gdf is None or len(gdf) == 0:
                 missing.append(place)
             else:
@@ -101,7 +103,8 @@ def _from_extract(config: DistrictConfig, places: list[str]) -> BaseGeometry:
                 gdf = ox.features_from_xml(path, tags={"boundary": "administrative"})
             except InsufficientResponseError:
                 gdf = gpd.GeoDataFrame(geometry=[], crs=4326)
-            gdf = gdf[gdf.get("name", gpd.GeoSeries(dtype=object)) == _place_key(place)]
+            names = gdf["name"].astype(str).str.casefold() if "name" in gdf else None
+            gdf = gdf[names == _place_key(place).casefold()] if names is not None else gdf[:0]
             if len(gdf) == 0:
                 missing.append(place)
             else:

@@ -15,14 +15,16 @@ pois
     Points of interest (``shop``, ``amenity``, ``craft``, ``office``,
     ``tourism``, ``leisure``, ``healthcare``) and OSM vacancy tags, as points
     (polygons reduced to a point inside them); ``vacant`` flags units tagged
-    ``shop=vacant``, ``vacant=yes``, ``disused:*=*``, ``abandoned:*=*`` or
-    ``was:*=*``.
+    ``shop=vacant``, ``vacant=yes``, ``disused:*=*`` or ``abandoned:*=*`` (the
+    raw ``vacant`` tag stays in ``tags``).
 buildings, landuse
     Polygons with their main tags.
 transit_stops
     Stations and stops as points, with ``kind`` (station/stop) and ``mode``.
 
-Every layer has ``tags`` (all OSM tags as JSON) and ``osm_id`` / ``osm_type``.
+Feature layers carry ``tags`` (all OSM tags as JSON) and ``osm_id`` / ``osm_type``;
+``streets`` carries ``tags`` and ``osmid`` (the way id, osmnx's name for it) and
+always the same tag columns, whether or not a tag occurs in the district.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ __all__ = ["BASE_LAYERS", "BaseLayers", "base_layers_from_raw", "load_base_layer
 
 BASE_LAYERS = ("study_area", "streets", "pois", "buildings", "landuse", "transit_stops")
 # Bump when the shape of cached layers changes, so old caches are not reused.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,8 @@ class BaseLayers:
 
 def _vacant_mask(pois: gpd.GeoDataFrame) -> np.ndarray:
     tags = [json.loads(t) for t in pois["tags"]]
-    lifecycle = ("disused:", "abandoned:", "was:", "vacant:")
+    # "was:" marks a feature that is gone, not an empty unit: it does not count.
+    lifecycle = ("disused:", "abandoned:", "vacant:")
     return np.array(
         [
             t.get("shop") == "vacant"
@@ -188,6 +191,10 @@ def base_layers_from_raw(raw: osm.RawOSM, area: gpd.GeoDataFrame) -> BaseLayers:
     )
     # The graph's boolean "oneway" is per mode; the layer shows the OSM tag itself.
     streets["oneway"] = [json.loads(t).get("oneway") for t in streets["tags"]]
+    # The same columns in every district, even where a tag never occurs.
+    for tag in osm.STREET_TAGS:
+        if osm.column_name(tag) not in streets.columns:
+            streets[osm.column_name(tag)] = None
 
     pois = _clip_features(raw.pois, polygon, crs, cut=False)
     pois["geometry_type"] = pois.geometry.geom_type.to_numpy()

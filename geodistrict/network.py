@@ -73,7 +73,7 @@ def access_mask(segments: pd.DataFrame, mode: Mode) -> pd.Series:
     bicycle = _col(segments, "bicycle")
     private = access.isin(_PRIVATE) & ~bicycle.isin(_YES)
     conditional = highway.isin(_BIKE_IF_ALLOWED) & ~bicycle.isin(_YES)
-    banned = bicycle.isin({"no", "dismount", "use_sidepath"}) & ~highway.isin({"cycleway"})
+    banned = bicycle.isin({"no", "dismount", "use_sidepath"})
     return valid & ~highway.isin(_MOTOR_ONLY | _BIKE_NEVER) & ~conditional & ~banned & ~private
 
 

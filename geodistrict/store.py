@@ -27,6 +27,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 from pyproj import CRS
 
@@ -113,6 +114,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
         encoding="utf-8",
     ) as handle:  # fmt: skip
         handle.write(text)
+    os.chmod(handle.name, 0o644)  # readable by a server running as another user
     os.replace(handle.name, path)
 
 
@@ -229,6 +231,12 @@ def write_layers(
 def _stamp_parquet(path: Path, entry: Mapping[str, Any]) -> None:
     """Add the layer's metadata to the GeoParquet file's key-value metadata."""
     table = pq.read_table(path)
+    # All-null columns come out as Arrow "null"; servers and QGIS expect a real type.
+    for i, field in enumerate(table.schema):
+        if pa.types.is_null(field.type):
+            table = table.set_column(
+                i, field.with_type(pa.string()), table.column(i).cast(pa.string())
+            )
     meta = dict(table.schema.metadata or {})
     meta[b"geodistrict"] = json.dumps(entry, ensure_ascii=False).encode()
     pq.write_table(table.replace_schema_metadata(meta), path)

@@ -25,6 +25,7 @@ def _frame(rows: list[dict[str, str]]) -> pd.DataFrame:
         ({"highway": "pedestrian"}, True, False),
         ({"highway": "cycleway"}, True, True),
         ({"highway": "cycleway", "foot": "no"}, False, True),
+        ({"highway": "cycleway", "bicycle": "no"}, True, False),
         ({"highway": "steps"}, True, False),
         ({"highway": "primary", "bicycle": "no"}, True, False),
         ({"highway": "secondary", "bicycle": "dismount"}, True, False),

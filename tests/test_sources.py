@@ -163,3 +163,11 @@ def test_overpass_offline_fails_fast_with_the_pbf_recipe(tmp_path: Path) -> None
         gd.load_base_layers(config, use_cache=False)
     assert "geofabrik" in str(info.value).lower()
     assert isinstance(info.value, ConnectionError)
+
+
+def test_streets_have_every_tag_column_even_when_unused(xml_layers: gd.BaseLayers) -> None:
+    from geodistrict.sources.osm import STREET_TAGS, column_name
+
+    missing = {column_name(t) for t in STREET_TAGS} - set(xml_layers.streets.columns)
+    assert not missing
+    assert xml_layers.streets["cycleway_both"].isna().all()  # no such tag in Testville

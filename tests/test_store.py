@@ -97,3 +97,12 @@ def test_output_error_is_an_oserror(tmp_path: Path) -> None:
 def test_missing_manifest_is_explained(tmp_path: Path) -> None:
     with pytest.raises(gd.OutputError, match="geodistrict run"):
         read_manifest(tmp_path)
+
+
+def test_all_null_columns_get_a_real_type_and_files_are_world_readable(tmp_path: Path) -> None:
+    frame = _points(2)
+    frame["maxspeed"] = None
+    write_layers({"pois": frame}, tmp_path, district="d")
+    schema = pq.read_schema(tmp_path / "d" / "parquet" / "pois.parquet")
+    assert schema.field("maxspeed").type == pa.string()
+    assert (tmp_path / "d" / "layers.json").stat().st_mode & 0o044 == 0o044

@@ -56,7 +56,7 @@ POI_KEYS: tuple[str, ...] = (
 #: Keys that mark a unit as vacant or formerly used (OSM lifecycle prefixes).
 VACANCY_KEYS: tuple[str, ...] = (
     "vacant", "disused:shop", "disused:amenity", "disused:craft", "disused:office",
-    "abandoned:shop", "abandoned:amenity", "was:shop", "was:amenity",
+    "abandoned:shop", "abandoned:amenity",
 )  # fmt: skip
 BUILDING_TAGS: tuple[str, ...] = (
     "building", "name", "building:levels", "height", "addr:street", "addr:housenumber",
@@ -451,8 +451,14 @@ def read_overpass(polygon: BaseGeometry, *, cache_dir: Path) -> RawOSM:
     segments = segments.rename(columns={"osm_id": "osmid"}).drop(columns="osm_type")
     node_frame = node_frame[["x", "y", "geometry"]]
 
+    from osmnx._errors import InsufficientResponseError
+
     def features(spec: TagFilter, keep: Iterable[str]) -> gpd.GeoDataFrame:
-        gdf = ox.features_from_polygon(polygon, tags=spec).reset_index()
+        try:
+            gdf = ox.features_from_polygon(polygon, tags=spec).reset_index()
+        except InsufficientResponseError:  # nothing of this kind in the area
+            return _normalise(gpd.GeoDataFrame(geometry=[], crs=4326), keep, id_col="id",
+                              type_col="element")  # fmt: skip
         return _keep_matching(_normalise(gdf, keep, id_col="id", type_col="element"), spec)
 
     return RawOSM(
