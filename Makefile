@@ -1,5 +1,5 @@
 # The two commands: `make demo` (set up, run the embedded sample) and `make test`.
-.PHONY: env demo test lint format clean
+.PHONY: env demo serve test format clean
 
 VENV := .venv
 
@@ -9,6 +9,11 @@ env:
 demo: env
 	$(VENV)/bin/geodistrict run config/sample.yml
 	$(VENV)/bin/geodistrict layers out/sample
+	$(VENV)/bin/geodistrict publish out/sample --to out/pygeoapi
+	@echo "Next: 'make serve' starts the OGC API service on http://127.0.0.1:5000"
+
+serve: env
+	$(VENV)/bin/geodistrict serve --config out/pygeoapi/pygeoapi.yml
 
 test: env
 	@bash scripts/test.sh

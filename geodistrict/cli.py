@@ -1,4 +1,4 @@
-"""Command line: ``geodistrict run CONFIG``, ``layers DIR`` and ``check CONFIG``.
+"""Command line: ``geodistrict run | layers | check | publish | serve``.
 
 User mistakes (bad configuration, bad survey, missing file, no network)
 print a clear message and exit with status 2 (3 when offline); they never
@@ -50,6 +50,30 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="validate a configuration and its survey files")
     check.add_argument("config", help="district configuration (YAML)")
+
+    publish = sub.add_parser(
+        "publish", help="write a pygeoapi configuration serving district outputs as OGC API"
+    )
+    publish.add_argument("folders", nargs="+", help="district output folders (OUT/<district>)")
+    publish.add_argument(
+        "--to", default="out/pygeoapi", help="where to write pygeoapi.yml (default: %(default)s)"
+    )
+    publish.add_argument("--url", default=None, help="public base URL of the service")
+    publish.add_argument("--port", type=int, default=5000, help="port (default: %(default)s)")
+    publish.add_argument(
+        "--postgis",
+        metavar="DSN",
+        help="load the layers into PostGIS (postgresql://user:pw@host:port/db) and serve them "
+        "from there instead of the GeoParquet files",
+    )
+
+    serve = sub.add_parser("serve", help="run the OGC API service (pygeoapi under gunicorn)")
+    serve.add_argument(
+        "--config", default="out/pygeoapi/pygeoapi.yml", help="from 'publish' (%(default)s)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (%(default)s)")
+    serve.add_argument("--port", type=int, default=5000, help="port (default: %(default)s)")
+    serve.add_argument("--workers", type=int, default=2, help="gunicorn workers (%(default)s)")
     return parser
 
 
@@ -105,12 +129,63 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from geodistrict.publish import pygeoapi_config, write_pygeoapi_config
+
+    url = args.url or f"http://127.0.0.1:{args.port}"
+    target = Path(args.to)
+    if args.postgis:
+        from geodistrict.publish.postgis import load_layers
+
+        for folder in args.folders:
+            loaded = load_layers(folder, args.postgis)
+            print(f"loaded {len(loaded)} layer(s) of {folder} into PostGIS")
+    config = pygeoapi_config(
+        args.folders,
+        url=url,
+        port=args.port,
+        postgis_dsn=args.postgis,
+        jobs_dir=target.resolve() / "jobs",
+    )
+    path = write_pygeoapi_config(config, target)
+    print(f"published {len(config['resources'])} collection(s): {path}")
+    print(f"  serve it:  geodistrict serve --config {path} --port {args.port}")
+    print(f"  browser:   {url}/collections")
+    print(f"  QGIS:      Layer > Add Layer > Add WFS / OGC API - Features Layer, URL {url}")
+    print("  Map data © OpenStreetMap contributors (ODbL)")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from geodistrict.errors import InputFileNotFoundError
+    from geodistrict.publish import serve
+
+    if not Path(args.config).is_file():
+        raise InputFileNotFoundError(
+            f"no pygeoapi configuration at {args.config!r}; "
+            "run 'geodistrict publish OUT/<district>' first"
+        )
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"geodistrict OGC API: http://{shown}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    return serve(args.config, host=args.host, port=args.port, workers=args.workers)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``geodistrict`` command."""
     args = _parser().parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    commands = {"run": _cmd_run, "layers": _cmd_layers, "check": _cmd_check}
+    commands = {
+        "run": _cmd_run,
+        "layers": _cmd_layers,
+        "check": _cmd_check,
+        "publish": _cmd_publish,
+        "serve": _cmd_serve,
+    }
     try:
         return commands[args.command](args)
     except NetworkUnavailableError as exc:

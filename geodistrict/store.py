@@ -3,12 +3,16 @@
 Layout under the output root::
 
     OUT/<district>/<district>.gpkg       every layer, in the working CRS
-    OUT/<district>/parquet/<layer>.parquet   one GeoParquet per layer, for serving
+    OUT/<district>/parquet/<layer>.parquet   one GeoParquet 1.1 per layer, for serving
     OUT/<district>/layers.json           the manifest: what was written, when, from what
 
 Writes are atomic: a run writes complete new files next to the old ones and
 renames them into place only when everything succeeded, so a run that fails
-midway leaves the previous results readable and unchanged.  Layers not
+midway leaves the previous results readable and unchanged.  Each GeoParquet
+file adds ``fid`` (the GeoPackage feature id, 1..n) and a ``bbox`` covering
+column, so a server can page by id and filter by bbox; OSM identifiers
+(:data:`SERVED_AS_TEXT`) are text there, because OGC API clients truncate
+64-bit integers read from JSON.  Layers not
 written by a run (for example with ``--only``) are carried over from the
 previous outputs.
 """
@@ -57,6 +61,22 @@ def _plain_strings(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if col != out.geometry.name and pd.api.types.is_string_dtype(out[col].dtype):
             out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out
+
+
+#: OSM identifiers: 64-bit integers in the GeoPackage, text when served.  JSON has no
+#: 64-bit integer type that clients honour: GDAL's OAPIF client (QGIS) infers field
+#: types from the first page and truncates larger ids to 32 bits.
+SERVED_AS_TEXT = ("osm_id", "osmid", "u", "v")
+
+
+def _served(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The frame as served: ``fid`` first (the GeoPackage feature id), OSM ids as text."""
+    served = gdf.copy()
+    for col in SERVED_AS_TEXT:
+        if col in served.columns:
+            served[col] = [None if pd.isna(v) else str(int(v)) for v in served[col]]
+    served.insert(0, "fid", range(1, len(served) + 1))
+    return served
 
 
 def _layer_entry(name: str, gdf: gpd.GeoDataFrame, *, created: str, source: str) -> dict[str, Any]:
@@ -194,7 +214,12 @@ def write_layers(
                 layer_options={"IDENTIFIER": info.title_en, "DESCRIPTION": info.description_en},
             )
             target = new_parquet / f"{name}.parquet"
-            plain.to_parquet(target, index=False, schema_version="1.0.0")
+            # fid matches the GeoPackage's feature ids (1..n), so both stores share ids;
+            # the bbox covering column (GeoParquet 1.1) lets servers filter by bbox.
+            served = _served(plain)
+            served.to_parquet(
+                target, index=False, schema_version="1.1.0", write_covering_bbox=True
+            )
             _stamp_parquet(target, _layer_entry(name, gdf, created=created, source=source))
             entries[name] = _layer_entry(name, gdf, created=created, source=source)
             log.info("wrote layer %s (%d features)", name, len(gdf))

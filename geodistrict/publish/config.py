@@ -1,0 +1,231 @@
+"""pygeoapi configuration from district outputs.
+
+Each layer of each district output folder becomes an OGC API - Features
+collection ``<district>-<layer>`` with English and Italian titles and
+descriptions, keywords, the extent computed from the data, the storage CRS
+(the district's working CRS) and a CRS list (CRS84, EPSG:4326, the working
+CRS, EPSG:3857), and "© OpenStreetMap contributors" attribution where OSM is a
+source.  Features are served from the GeoParquet files (default) or from
+PostGIS tables (see :mod:`geodistrict.publish.postgis`).
+
+Examples
+--------
+>>> import geodistrict as gd, tempfile
+>>> out = tempfile.mkdtemp()
+>>> _ = gd.run(gd.load_config("config/sample.yml"), out=out)
+>>> cfg = pygeoapi_config([f"{out}/sample"])
+>>> sorted(cfg["resources"])[:2]
+['sample-buildings', 'sample-landuse']
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from geodistrict import __version__
+from geodistrict.errors import ConfigError
+from geodistrict.publish.postgis import connection_settings, schema_name
+from geodistrict.sources.osm import OSM_ATTRIBUTION
+from geodistrict.store import read_manifest
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CRS84", "crs_uri", "pygeoapi_config", "write_pygeoapi_config"]
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+ODBL = {
+    "type": "text/html",
+    "rel": "license",
+    "title": "Open Database License (ODbL) 1.0",
+    "href": "https://opendatacommons.org/licenses/odbl/1-0/",
+}
+PROVIDER = "geodistrict.publish.providers.GeoParquetProvider"
+
+
+def crs_uri(crs: str) -> str:
+    """OGC URI of an ``EPSG:nnnn`` code (``EPSG:32632`` → ``.../EPSG/0/32632``)."""
+    if crs.upper().startswith("EPSG:"):
+        return f"http://www.opengis.net/def/crs/EPSG/0/{crs.split(':', 1)[1]}"
+    if crs.startswith("http"):
+        return crs
+    raise ConfigError(f"cannot publish a layer whose CRS is not an EPSG code: {crs!r}")
+
+
+def _feature_provider(
+    folder: Path, district: str, name: str, entry: Mapping[str, Any], postgis: Mapping[str, Any]
+) -> dict[str, Any]:
+    storage = crs_uri(entry["crs"])
+    crs_list = list(dict.fromkeys([CRS84, crs_uri("EPSG:4326"), storage, crs_uri("EPSG:3857")]))
+    if postgis:
+        return {
+            "type": "feature",
+            "name": "PostgreSQL",
+            "data": dict(postgis["data"]) | {"search_path": [postgis["schema"], "public"]},
+            "id_field": "fid",
+            "table": name,
+            "geom_field": "geometry",
+            "storage_crs": storage,
+            "crs": crs_list,
+        }
+    return {
+        "type": "feature",
+        "name": PROVIDER,
+        "data": {"source": str((folder / entry["parquet"]).resolve())},
+        "id_field": "fid",
+        "storage_crs": storage,
+        "crs": crs_list,
+    }
+
+
+def _collection(
+    folder: Path, manifest: Mapping[str, Any], entry: Mapping[str, Any], postgis: Mapping[str, Any]
+) -> dict[str, Any]:
+    district = manifest["district"]
+    title = manifest.get("title", district)
+    attribution = entry.get("attribution") or ""
+    links = [ODBL] if attribution == OSM_ATTRIBUTION else []
+    description_en = entry["description"] + (f" {attribution}." if attribution else "")
+    description_it = entry["description_it"] + (f" {attribution}." if attribution else "")
+    bbox = entry.get("bbox_crs84") or [-180, -90, 180, 90]
+    return {
+        "type": "collection",
+        "title": {"en": f"{entry['title']} - {title}", "it": f"{entry['title_it']} - {title}"},
+        "description": {"en": description_en, "it": description_it},
+        "keywords": {
+            "en": [district, entry["name"], "geodistrict", "OpenStreetMap"],
+            "it": [district, entry["name"], "geodistrict", "distretto"],
+        },
+        "links": links,
+        "extents": {"spatial": {"bbox": bbox, "crs": CRS84}},
+        "providers": [_feature_provider(folder, district, entry["name"], entry, postgis)],
+    }
+
+
+def pygeoapi_config(
+    folders: Iterable[str | os.PathLike[str]],
+    *,
+    url: str = "http://127.0.0.1:5000",
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    postgis_dsn: str | None = None,
+    jobs_dir: str | os.PathLike[str] | None = None,
+) -> dict[str, Any]:
+    """Build a pygeoapi configuration publishing every layer of district outputs.
+
+    Parameters
+    ----------
+    folders : iterable of path-like
+        District output folders (``OUT/<district>``), each with ``layers.json``.
+    url : str
+        Public base URL of the service (pygeoapi writes it into every link).
+    host, port : str, int
+        Where the server binds.
+    postgis_dsn : str, optional
+        ``postgresql://user:password@host:port/dbname``: serve from the PostGIS
+        tables loaded by :func:`geodistrict.publish.postgis.load_layers` instead
+        of the GeoParquet files.
+    jobs_dir : path-like, optional
+        Folder for the asynchronous job manager's database and outputs.
+
+    Returns
+    -------
+    dict
+        The configuration, ready to be dumped as YAML.
+    """
+    resources: dict[str, Any] = {}
+    districts = []
+    for folder in map(Path, folders):
+        manifest = read_manifest(folder)
+        district = manifest["district"]
+        districts.append(manifest.get("title", district))
+        db: dict[str, Any] = {}
+        if postgis_dsn:
+            db = {"data": connection_settings(postgis_dsn), "schema": schema_name(district)}
+        for name, entry in manifest["layers"].items():
+            resources[f"{district}-{name}"] = _collection(folder, manifest, entry, db)
+    if not resources:
+        raise ConfigError("nothing to publish: the output folders hold no layers")
+    jobs = Path(jobs_dir) if jobs_dir else Path.cwd() / "out" / ".jobs"
+    return {
+        "server": {
+            "bind": {"host": host, "port": port},
+            "url": url.rstrip("/"),
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "gzip": False,
+            "languages": ["en-US", "it-IT"],
+            "pretty_print": False,
+            "limits": {"default_items": 100, "max_items": 10000, "on_exceed": "throttle"},
+            "map": {
+                "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "attribution": f"{OSM_ATTRIBUTION}",
+            },
+            "manager": {
+                "name": "TinyDB",
+                "connection": str(jobs / "jobs.db"),
+                "output_dir": str(jobs / "outputs"),
+            },
+        },
+        "logging": {"level": "ERROR"},
+        "metadata": {
+            "identification": {
+                "title": {
+                    "en": "geodistrict: " + ", ".join(districts),
+                    "it": "geodistrict: " + ", ".join(districts),
+                },
+                "description": {
+                    "en": "Layers for the spatial planning of commercial and productive "
+                    f"districts, made with geodistrict {__version__}. Map data "
+                    f"{OSM_ATTRIBUTION}, ODbL.",
+                    "it": "Layer per la pianificazione territoriale dei distretti del "
+                    f"commercio e produttivi, prodotti con geodistrict {__version__}. Dati "
+                    f"cartografici {OSM_ATTRIBUTION}, ODbL.",
+                },
+                "keywords": {
+                    "en": ["district", "retail", "cycling", "planning"],
+                    "it": ["distretto del commercio", "commercio", "ciclabilità"],
+                },
+                "keywords_type": "theme",
+                "terms_of_service": "https://opendatacommons.org/licenses/odbl/1-0/",
+                "url": "https://www.openstreetmap.org/copyright",
+            },
+            "license": {
+                "name": "ODbL 1.0",
+                "url": "https://opendatacommons.org/licenses/odbl/1-0/",
+            },
+            "provider": {"name": "geodistrict", "url": "https://www.openstreetmap.org/copyright"},
+            "contact": {"name": "geodistrict", "role": "pointOfContact"},
+        },
+        "resources": resources,
+    }
+
+
+def write_pygeoapi_config(config: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path:
+    """Write ``pygeoapi.yml`` and ``openapi.yml`` into ``folder``; return the config path.
+
+    The OpenAPI document is generated by pygeoapi itself from the configuration.
+    """
+    from pygeoapi.openapi import get_oas
+
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    Path(config["server"]["manager"]["output_dir"]).mkdir(parents=True, exist_ok=True)
+    config_path = target / "pygeoapi.yml"
+    text = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
+    _atomic_text(config_path, text)
+    openapi = get_oas(dict(config), fail_on_invalid_collection=True)
+    _atomic_text(target / "openapi.yml", yaml.safe_dump(openapi, sort_keys=False))
+    log.info("wrote %s and openapi.yml (%d collections)", config_path, len(config["resources"]))
+    return config_path
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
