@@ -24,7 +24,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,10 +38,11 @@ from pyproj import CRS
 from geodistrict import __version__
 from geodistrict.catalogue import layer_info
 from geodistrict.errors import OutputError
+from geodistrict.styles import write_styles
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MANIFEST", "district_dir", "read_manifest", "write_layers"]
+__all__ = ["MANIFEST", "add_raster", "district_dir", "read_manifest", "write_layers"]
 
 MANIFEST = "layers.json"
 
@@ -223,6 +224,8 @@ def write_layers(
             _stamp_parquet(target, _layer_entry(name, gdf, created=created, source=source))
             entries[name] = _layer_entry(name, gdf, created=created, source=source)
             log.info("wrote layer %s (%d features)", name, len(gdf))
+        if new_gpkg.is_file():
+            write_styles(new_gpkg, {**{n: pd.DataFrame() for n in entries}, **layers})
         manifest = {
             "district": district,
             "title": title or previous.get("title", district),
@@ -232,6 +235,8 @@ def write_layers(
             "attribution": "Map data © OpenStreetMap contributors, ODbL 1.0",
             "gpkg": gpkg.name,
             "layers": entries,
+            # Raster files (add_raster) are not rewritten here: keep their entries.
+            **({"rasters": previous["rasters"]} if previous.get("rasters") else {}),
         }
         # Swap in the new files: each rename is atomic; old copies go only after success.
         if new_gpkg.is_file():
@@ -265,3 +270,59 @@ def _stamp_parquet(path: Path, entry: Mapping[str, Any]) -> None:
     meta = dict(table.schema.metadata or {})
     meta[b"geodistrict"] = json.dumps(entry, ensure_ascii=False).encode()
     pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def add_raster(
+    folder: str | os.PathLike[str],
+    name: str,
+    write: Callable[[Path], Mapping[str, Any]],
+) -> dict[str, Any]:
+    """Write a raster file into a district output folder and record it in the manifest.
+
+    ``write(path)`` must write the complete file at ``path`` atomically (a
+    temporary file in the same folder, then a rename) and return its
+    metadata (title, bands, units...).  The manifest (``layers.json``) gets a
+    ``rasters`` section with ``name``, ``file``, the metadata and ``created``;
+    it is rewritten atomically too.
+
+    Parameters
+    ----------
+    folder : path-like
+        The district output folder (``OUT/<district>``), next to the GeoPackage.
+    name : str
+        File name, e.g. ``commercial_density.tif``.
+    write : callable
+        Writes the file; returns its metadata.
+
+    Returns
+    -------
+    dict
+        The updated manifest.
+
+    Raises
+    ------
+    OutputError
+        If the file or the manifest cannot be written.
+    """
+    target = Path(folder)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        manifest = read_manifest(target) if (target / MANIFEST).is_file() else {}
+        meta = dict(write(target / name))
+    except OutputError:
+        raise
+    except Exception as exc:
+        raise OutputError(
+            f"cannot write the raster {name!r} into {str(target)!r} "
+            f"({exc.__class__.__name__}: {exc})"
+        ) from exc
+    created = datetime.now(UTC).replace(microsecond=0).isoformat()
+    rasters = dict(manifest.get("rasters", {}))
+    rasters[name] = {"name": name, "file": name, **meta, "created": created}
+    manifest["rasters"] = rasters
+    try:
+        _atomic_write_text(target / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+    except OSError as exc:
+        raise OutputError(f"cannot update the manifest in {str(target)!r}: {exc}") from exc
+    log.info("wrote raster %s", target / name)
+    return manifest

@@ -35,7 +35,8 @@ def _lines(n: int) -> gpd.GeoDataFrame:
 def test_layers_land_in_gpkg_parquet_and_manifest(tmp_path: Path) -> None:
     manifest = write_layers({"pois": _points(3), "streets": _lines(2)}, tmp_path, district="d")
     folder = tmp_path / "d"
-    assert {row[0] for row in pyogrio.list_layers(folder / "d.gpkg")} == {"pois", "streets"}
+    layers = {row[0] for row in pyogrio.list_layers(folder / "d.gpkg")}
+    assert layers == {"pois", "streets", "layer_styles"}
     back = gpd.read_file(folder / "d.gpkg", layer="pois")
     assert back.crs.to_epsg() == 32632 and list(back["name"]) == ["shop 0", "shop 1", "shop 2"]
     assert gpd.read_parquet(folder / "parquet" / "streets.parquet").shape[0] == 2
@@ -106,3 +107,26 @@ def test_all_null_columns_get_a_real_type_and_files_are_world_readable(tmp_path:
     schema = pq.read_schema(tmp_path / "d" / "parquet" / "pois.parquet")
     assert schema.field("maxspeed").type == pa.string()
     assert (tmp_path / "d" / "layers.json").stat().st_mode & 0o044 == 0o044
+
+
+def test_gpkg_carries_default_qgis_styles(tmp_path: Path) -> None:
+    from xml.dom.minidom import parseString
+
+    stops = _points(3)
+    stops["kind"] = ["station", "stop", "stop"]
+    write_layers({"transit_stops": stops, "streets": _lines(2)}, tmp_path, district="d")
+    with sqlite3.connect(tmp_path / "d" / "d.gpkg") as db:
+        rows = db.execute(
+            "select f_table_name, f_geometry_column, useAsDefault, styleQML from layer_styles"
+        ).fetchall()
+    assert {row[0] for row in rows} == {"transit_stops", "streets"}
+    for _name, geometry_column, default, qml in rows:
+        assert geometry_column == "geom" and default == 1
+        parseString(qml)  # well-formed XML
+    qml = dict((row[0], row[3]) for row in rows)["transit_stops"]
+    assert 'type="categorizedSymbol"' in qml and 'attr="kind"' in qml and "station" in qml
+    # A later partial write keeps one style per layer.
+    write_layers({"streets": _lines(3)}, tmp_path, district="d")
+    with sqlite3.connect(tmp_path / "d" / "d.gpkg") as db:
+        names = [r[0] for r in db.execute("select f_table_name from layer_styles")]
+    assert sorted(names) == ["streets", "transit_stops"]

@@ -1,0 +1,245 @@
+"""Default QGIS styles, stored in the GeoPackage's ``layer_styles`` table.
+
+QGIS reads that table (the convention of its "Save style to database") and
+opens each layer with its default style: traffic stress in the usual
+green-to-red, density ramps, priority classes.  Styles are QML documents built
+from small specifications: one symbol, categories of an attribute, or graduated
+classes of a numeric attribute (class breaks from the data).
+
+Examples
+--------
+>>> qml = style_qml(LayerStyle("line", single="#888888"))
+>>> qml.startswith("<!DOCTYPE qgis")
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+__all__ = ["STYLES", "LayerStyle", "style_qml", "write_styles"]
+
+#: Traffic-stress colours, LTS 1 (lowest stress) to LTS 4: green to red.
+STRESS_COLOURS = ("#1a9641", "#a6d96a", "#fdae61", "#d7191c")
+#: A sequential ramp (yellow to dark red) for densities and scores.
+RAMP = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")
+
+
+@dataclass(frozen=True)
+class LayerStyle:
+    """How a layer looks in QGIS.
+
+    Parameters
+    ----------
+    geometry : {"point", "line", "polygon"}
+    single : str, optional
+        One colour for every feature.
+    attribute : str, optional
+        Attribute of a categorized or graduated style.
+    categories : mapping, optional
+        Attribute value (as text) to (label, colour).
+    graduated : sequence of str, optional
+        Colours of equal-count classes of a numeric attribute (low to high).
+    size : float
+        Point size or line width, in millimetres.
+    """
+
+    geometry: str
+    single: str | None = None
+    attribute: str | None = None
+    categories: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    graduated: Sequence[str] = ()
+    size: float = 0.6
+    description: str = ""
+
+
+STYLES: dict[str, LayerStyle] = {
+    "study_area": LayerStyle("polygon", single="#00000000", size=0.8),
+    "streets": LayerStyle("line", single="#9e9e9e", size=0.3),
+    "buildings": LayerStyle("polygon", single="#d9d0c9", size=0.1),
+    "landuse": LayerStyle(
+        "polygon",
+        attribute="landuse",
+        categories={
+            "residential": ("residential", "#f2dad9"),
+            "commercial": ("commercial", "#f2c6e0"),
+            "retail": ("retail", "#fcbbd0"),
+            "industrial": ("industrial", "#e6d1e3"),
+            "grass": ("grass", "#cdebb0"),
+            "park": ("park", "#c8facc"),
+        },
+    ),
+    "pois": LayerStyle(
+        "point",
+        attribute="vacant",
+        categories={"0": ("in use", "#3182bd"), "1": ("vacant (OSM)", "#e6550d")},
+        size=1.6,
+    ),
+    "transit_stops": LayerStyle(
+        "point",
+        attribute="kind",
+        categories={"station": ("station", "#08306b"), "stop": ("stop", "#6baed6")},
+        size=2.0,
+    ),
+}
+
+
+def _colour(hex_colour: str) -> str:
+    """``#rrggbb[aa]`` as QGIS's ``r,g,b,a``."""
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    a = int(h[6:8], 16) if len(h) == 8 else 255
+    return f"{r},{g},{b},{a}"
+
+
+def _symbol(geometry: str, colour: str, size: float, name: str) -> str:
+    c = _colour(colour)
+    if geometry == "line":
+        layer = (
+            '<layer class="SimpleLine" enabled="1" locked="0" pass="0"><Option type="Map">'
+            f'<Option name="line_color" type="QString" value="{c}"/>'
+            f'<Option name="line_width" type="QString" value="{size}"/>'
+            '<Option name="line_width_unit" type="QString" value="MM"/>'
+            '<Option name="capstyle" type="QString" value="round"/>'
+            "</Option></layer>"
+        )
+    elif geometry == "point":
+        layer = (
+            '<layer class="SimpleMarker" enabled="1" locked="0" pass="0"><Option type="Map">'
+            '<Option name="name" type="QString" value="circle"/>'
+            f'<Option name="color" type="QString" value="{c}"/>'
+            '<Option name="outline_color" type="QString" value="255,255,255,255"/>'
+            '<Option name="outline_width" type="QString" value="0.2"/>'
+            f'<Option name="size" type="QString" value="{size}"/>'
+            '<Option name="size_unit" type="QString" value="MM"/>'
+            "</Option></layer>"
+        )
+    else:
+        outline = "0,0,0,255" if colour.endswith("00") and len(colour) == 9 else "80,80,80,255"
+        layer = (
+            '<layer class="SimpleFill" enabled="1" locked="0" pass="0"><Option type="Map">'
+            f'<Option name="color" type="QString" value="{c}"/>'
+            f'<Option name="outline_color" type="QString" value="{outline}"/>'
+            f'<Option name="outline_width" type="QString" value="{size / 2}"/>'
+            '<Option name="outline_width_unit" type="QString" value="MM"/>'
+            '<Option name="style" type="QString" value="solid"/>'
+            "</Option></layer>"
+        )
+    kind = {"line": "line", "point": "marker", "polygon": "fill"}[geometry]
+    return (
+        f'<symbol type="{kind}" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0">'
+        f"{layer}</symbol>"
+    )
+
+
+def _breaks(values: pd.Series, n: int) -> list[float]:
+    finite = pd.to_numeric(values, errors="coerce").dropna()
+    if finite.empty:
+        return [0.0] * (n + 1)
+    return [float(v) for v in np.quantile(finite, np.linspace(0, 1, n + 1))]
+
+
+def style_qml(style: LayerStyle, data: pd.DataFrame | None = None) -> str:
+    """The QML document of a style; ``data`` gives the class breaks of graduated styles."""
+    if style.categories and style.attribute:
+        cats = "".join(
+            f"<category value={quoteattr(value)} label={quoteattr(label)} "
+            f'symbol="{i}" render="true"/>'
+            for i, (value, (label, _)) in enumerate(style.categories.items())
+        )
+        symbols = "".join(
+            _symbol(style.geometry, colour, style.size, str(i))
+            for i, (_, colour) in enumerate(style.categories.values())
+        )
+        renderer = (
+            f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(style.attribute)} '
+            'symbollevels="0" enableorderby="0" forceraster="0">'
+            f"<categories>{cats}</categories><symbols>{symbols}</symbols></renderer-v2>"
+        )
+    elif style.graduated and style.attribute:
+        values = data[style.attribute] if data is not None and style.attribute in data else None
+        edges = _breaks(
+            values if values is not None else pd.Series(dtype=float), len(style.graduated)
+        )
+        ranges = "".join(
+            f'<range lower="{edges[i]}" upper="{edges[i + 1]}" symbol="{i}" '
+            f'label="{edges[i]:.3g} - {edges[i + 1]:.3g}" render="true"/>'
+            for i in range(len(style.graduated))
+        )
+        symbols = "".join(
+            _symbol(style.geometry, colour, style.size, str(i))
+            for i, colour in enumerate(style.graduated)
+        )
+        renderer = (
+            f'<renderer-v2 type="graduatedSymbol" attr={quoteattr(style.attribute)} '
+            'graduatedMethod="GraduatedColor" symbollevels="0" enableorderby="0" '
+            f'forceraster="0"><ranges>{ranges}</ranges><symbols>{symbols}</symbols>'
+            '<mode name="quantile"/></renderer-v2>'
+        )
+    else:
+        symbol = _symbol(style.geometry, style.single or "#777777", style.size, "0")
+        renderer = (
+            '<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" '
+            f'forceraster="0"><symbols>{symbol}</symbols></renderer-v2>'
+        )
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
+        f'<qgis version="3.28.0" styleCategories="Symbology">{renderer}'
+        "<layerGeometryType>"
+        + {"point": "0", "line": "1", "polygon": "2"}[style.geometry]
+        + "</layerGeometryType></qgis>"
+    )
+
+
+_CREATE = """
+create table if not exists layer_styles (
+  id integer primary key autoincrement, f_table_catalog text(256), f_table_schema text(256),
+  f_table_name text(256), f_geometry_column text(256), styleName text(30), styleQML text,
+  styleSLD text, useAsDefault boolean, description text, owner text(30), ui text(30),
+  update_time datetime default current_timestamp
+)"""
+
+
+def write_styles(gpkg: str | Path, layers: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Store the default style of every styled layer of ``layers`` in ``gpkg``.
+
+    Replaces earlier styles of the same layers; returns the layers styled.
+    """
+    styled = [name for name in layers if name in STYLES]
+    with sqlite3.connect(gpkg) as db:
+        db.execute(_CREATE)
+        geometry_columns = dict(
+            db.execute("select table_name, column_name from gpkg_geometry_columns").fetchall()
+        )
+        for name in styled:
+            db.execute("delete from layer_styles where f_table_name = ?", (name,))
+            db.execute(
+                "insert into layer_styles (f_table_catalog, f_table_schema, f_table_name, "
+                "f_geometry_column, styleName, styleQML, useAsDefault, description, owner) "
+                "values ('', '', ?, ?, ?, ?, 1, ?, 'geodistrict')",
+                (
+                    name,
+                    geometry_columns.get(name, "geom"),
+                    f"geodistrict {name}",
+                    style_qml(STYLES[name], layers[name]),
+                    STYLES[name].description or f"Default style of {name}",
+                ),
+            )
+        # GeoPackage readers expect extension tables to be registered as attributes.
+        db.execute(
+            "insert into gpkg_contents (table_name, data_type, identifier) "
+            "select 'layer_styles', 'attributes', 'layer_styles' where not exists "
+            "(select 1 from gpkg_contents where table_name = 'layer_styles')"
+        )
+    log.info("styled %d layers in %s", len(styled), gpkg)
+    return styled
