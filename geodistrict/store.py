@@ -213,6 +213,8 @@ def write_layers(
                 driver="GPKG",
                 engine="pyogrio",
                 layer_options={"IDENTIFIER": info.title_en, "DESCRIPTION": info.description_en},
+                # GeoPackage 1.2: read without warnings by the GDAL of older QGIS LTRs.
+                dataset_options={"VERSION": "1.2"},
             )
             target = new_parquet / f"{name}.parquet"
             # fid matches the GeoPackage's feature ids (1..n), so both stores share ids;

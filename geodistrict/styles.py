@@ -47,7 +47,8 @@ class LayerStyle:
     attribute : str, optional
         Attribute of a categorized or graduated style.
     categories : mapping, optional
-        Attribute value (as text) to (label, colour).
+        Attribute value (as text) to (label, colour); the value ``""`` is QGIS's
+        "all other values" category.
     graduated : sequence of str, optional
         Colours of equal-count classes of a numeric attribute (low to high).
     size : float
@@ -77,12 +78,14 @@ STYLES: dict[str, LayerStyle] = {
             "industrial": ("industrial", "#e6d1e3"),
             "grass": ("grass", "#cdebb0"),
             "park": ("park", "#c8facc"),
+            "": ("other", "#e0e0e0"),
         },
     ),
     "pois": LayerStyle(
         "point",
-        attribute="vacant",
-        categories={"0": ("in use", "#3182bd"), "1": ("vacant (OSM)", "#e6550d")},
+        # An expression: QGIS compares GeoPackage booleans as true/false, not 0/1.
+        attribute="CASE WHEN \"vacant\" THEN 'vacant' ELSE 'in use' END",
+        categories={"in use": ("in use", "#3182bd"), "vacant": ("vacant (OSM)", "#e6550d")},
         size=1.6,
     ),
     "transit_stops": LayerStyle(
@@ -201,6 +204,16 @@ def style_qml(style: LayerStyle, data: pd.DataFrame | None = None) -> str:
     )
 
 
+def _fallback(geometry_type: str) -> LayerStyle:
+    """A plain style for layers without a specific one, from the GeoPackage geometry type."""
+    kind = geometry_type.upper()
+    if "POINT" in kind:
+        return LayerStyle("point", single="#636363", size=1.4)
+    if "LINE" in kind or ("CURVE" in kind and "POLYGON" not in kind):
+        return LayerStyle("line", single="#636363", size=0.5)
+    return LayerStyle("polygon", single="#63636380", size=0.3)
+
+
 _CREATE = """
 create table if not exists layer_styles (
   id integer primary key autoincrement, f_table_catalog text(256), f_table_schema text(256),
@@ -211,28 +224,37 @@ create table if not exists layer_styles (
 
 
 def write_styles(gpkg: str | Path, layers: Mapping[str, pd.DataFrame]) -> list[str]:
-    """Store the default style of every styled layer of ``layers`` in ``gpkg``.
+    """Store the default style of every layer of ``layers`` in ``gpkg``.
 
-    Replaces earlier styles of the same layers; returns the layers styled.
+    Layers in :data:`STYLES` get their own style, others a plain one for their
+    geometry type.  Replaces earlier styles of the same layers; returns the
+    layers styled.
     """
-    styled = [name for name in layers if name in STYLES]
     with sqlite3.connect(gpkg) as db:
         db.execute(_CREATE)
-        geometry_columns = dict(
-            db.execute("select table_name, column_name from gpkg_geometry_columns").fetchall()
-        )
+        geometry = {
+            table: (column, kind)
+            for table, column, kind in db.execute(
+                "select table_name, column_name, geometry_type_name from gpkg_geometry_columns"
+            )
+        }
+        styles = {name: STYLES.get(name) or _fallback(geometry[name][1])
+                  for name in layers if name in geometry}  # fmt: skip
+        styled = list(styles)
         for name in styled:
             db.execute("delete from layer_styles where f_table_name = ?", (name,))
             db.execute(
                 "insert into layer_styles (f_table_catalog, f_table_schema, f_table_name, "
-                "f_geometry_column, styleName, styleQML, useAsDefault, description, owner) "
-                "values ('', '', ?, ?, ?, ?, 1, ?, 'geodistrict')",
+                "f_geometry_column, styleName, styleQML, useAsDefault, description, owner, "
+                "update_time) "
+                "values ('', '', ?, ?, ?, ?, 1, ?, 'geodistrict', "
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
                 (
                     name,
-                    geometry_columns.get(name, "geom"),
+                    geometry[name][0],
                     f"geodistrict {name}",
-                    style_qml(STYLES[name], layers[name]),
-                    STYLES[name].description or f"Default style of {name}",
+                    style_qml(styles[name], layers[name]),
+                    styles[name].description or f"Default style of {name}",
                 ),
             )
         # GeoPackage readers expect extension tables to be registered as attributes.

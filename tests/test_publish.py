@@ -219,6 +219,19 @@ def test_collections_carry_titles_crs_and_attribution(server: str) -> None:
     assert status == 200 and "amenity" in queryables["properties"]
 
 
+def test_qgis_reads_every_collection_completely(server: str, district: Path) -> None:
+    from test_qgis import has_qgis, run_probe
+
+    if not has_qgis():
+        if os.environ.get("GEODISTRICT_REQUIRE_QGIS") == "1":
+            pytest.fail("PyQGIS required but not installed")
+        pytest.skip("PyQGIS not installed (scripts/qgis.sh installs it)")
+    seen = run_probe(str(district / "sample.gpkg"), server, "sample")
+    for layer in _layers(district):
+        assert seen[layer]["oapif_valid"], layer
+        assert seen[layer]["oapif_features"] == len(_gpkg(district, layer)), layer
+
+
 @settings(
     max_examples=40,
     deadline=None,
