@@ -78,6 +78,222 @@ _LAYERS = [
         "OSM stations and stops with kind (station/stop) and mode (bus, tram, subway, rail...).",
         "Stazioni e fermate OSM con tipo (stazione/fermata) e modo (bus, tram, metro, treno...).",
     ),
+    LayerInfo(
+        "commercial_units",
+        "Commercial units",
+        "Unità commerciali",
+        "Active shops, bars, services and offices from OSM, one point each, with merchandise "
+        "category and subcategory (geodistrict taxonomy) and the retail centre they are in.",
+        "Negozi, pubblici esercizi, servizi e uffici attivi da OSM, un punto ciascuno, con "
+        "categoria e sottocategoria merceologica (tassonomia geodistrict) e il polo commerciale.",
+        step="commerce",
+    ),
+    LayerInfo(
+        "commercial_hex",
+        "Commercial units by hexagon",
+        "Unità commerciali per esagono",
+        "H3 hexagons with commercial units per category, units per hectare, diversity "
+        "(Shannon, Hill numbers) and walking distance to everyday needs.",
+        "Esagoni H3 con le unità commerciali per categoria, unità per ettaro, diversità "
+        "(Shannon, numeri di Hill) e distanza a piedi dai servizi quotidiani.",
+        step="commerce",
+    ),
+    LayerInfo(
+        "street_frontage",
+        "Commercial street frontage",
+        "Fronti commerciali delle strade",
+        "Walkable street segments with the commercial units fronting them per 100 m.",
+        "Tratti di strada pedonabili con le unità commerciali affacciate ogni 100 m.",
+        step="commerce",
+    ),
+    LayerInfo(
+        "commercial_access",
+        "Walking access to commerce",
+        "Accessibilità pedonale al commercio",
+        "Street nodes with the commercial units of each category within 400, 800 and 1600 m "
+        "of walking along the street network.",
+        "Nodi stradali con le unità commerciali di ogni categoria raggiungibili a piedi entro "
+        "400, 800 e 1600 m lungo la rete stradale.",
+        step="commerce",
+    ),
+    LayerInfo(
+        "retail_centres",
+        "Retail centres",
+        "Poli commerciali",
+        "Commercial centres delineated from unit density (HDBSCAN), with units, vacancy, "
+        "diversity, dominant categories and rank in the district's hierarchy.",
+        "Poli commerciali individuati dalla densità delle unità (HDBSCAN), con unità, sfitti, "
+        "diversità, categorie prevalenti e rango nella gerarchia del distretto.",
+        sources=("osm", "surveys"),
+        step="commerce",
+    ),
+    LayerInfo(
+        "category_gaps",
+        "Missing categories and everyday needs",
+        "Categorie mancanti e servizi quotidiani",
+        "Observed vs expected units per merchandise category in the district and each centre "
+        "(reference mix), and the share of homes within a walk of each everyday need.",
+        "Unità osservate e attese per categoria merceologica nel distretto e in ogni polo "
+        "(mix di riferimento), e quota di abitazioni a distanza pedonale da ogni servizio "
+        "quotidiano.",
+        sources=("osm", "config"),
+        step="commerce",
+    ),
+    LayerInfo(
+        "firms",
+        "Firms: questionnaire respondents and OSM firms",
+        "Imprese: rispondenti al questionario e imprese OSM",
+        "Firms that answered the questionnaire (ATECO section; position generalised to an "
+        "H3 cell centre, answers only when the district allows it) and the firms OSM knows "
+        "that did not answer.",
+        "Imprese che hanno risposto al questionario (sezione ATECO; posizione generalizzata "
+        "al centro di una cella H3, risposte solo se il distretto lo consente) e imprese note "
+        "a OSM che non hanno risposto.",
+        sources=("survey", "osm"),
+        step="production",
+    ),
+    LayerInfo(
+        "sector_specialisation",
+        "Sector specialisation (location quotients)",
+        "Specializzazione settoriale (quozienti di localizzazione)",
+        "Location quotient of each ATECO sector in each municipality or hexagon against the "
+        "district; cells of fewer than k firms are suppressed.",
+        "Quoziente di localizzazione di ogni settore ATECO per comune o esagono rispetto al "
+        "distretto; le celle con meno di k imprese sono soppresse.",
+        sources=("survey",),
+        step="production",
+    ),
+    LayerInfo(
+        "firm_clusters",
+        "Sector clusters of firms",
+        "Addensamenti settoriali di imprese",
+        "Spatial clusters (DBSCAN) of the firms of one ATECO sector, of at least k firms, "
+        "drawn as the hull of their H3 cells.",
+        "Addensamenti spaziali (DBSCAN) delle imprese di uno stesso settore ATECO, di almeno "
+        "k imprese, disegnati come inviluppo delle loro celle H3.",
+        sources=("survey",),
+        step="production",
+    ),
+    LayerInfo(
+        "service_sites",
+        "Shared-service sites",
+        "Sedi dei servizi condivisi",
+        "Sites for shared services (job and training desk, business help desk) that cover "
+        "the most firms or employees within a travel distance (maximal covering model).",
+        "Sedi per servizi condivisi (sportello lavoro e formazione, sportello imprese) che "
+        "coprono più imprese o addetti entro una distanza di viaggio (modello di massima "
+        "copertura).",
+        sources=("survey", "osm"),
+        step="production",
+    ),
+    LayerInfo(
+        "production_needs",
+        "Firm needs, critical issues and space by area and work table",
+        "Fabbisogni, criticità e spazi delle imprese per area e tavolo di lavoro",
+        "Needs and critical issues of the firms by municipality, core/extension zone, "
+        "district and work table, with response rate against OSM firms and expansion "
+        "demand against vacant space; groups of fewer than k firms are suppressed.",
+        "Fabbisogni e criticità delle imprese per comune, zona (nucleo/estensione), "
+        "distretto e tavolo di lavoro, con tasso di risposta rispetto alle imprese OSM e "
+        "domanda di spazi rispetto ai locali sfitti; i gruppi con meno di k imprese sono "
+        "soppressi.",
+        sources=("survey", "osm"),
+        step="production",
+    ),
+    LayerInfo(
+        "vacant_units",
+        "Vacant units and reactivation priority",
+        "Locali sfitti e priorità di riattivazione",
+        "Vacant commercial units from the district survey and OSM vacancy tags (the same "
+        "unit merged once), with vacancy duration and rates, the priority criteria, "
+        "weighted-sum and TOPSIS scores, rank, robustness to the weights (P(top k), rank "
+        "interval), an explanation in words and recommended uses. Survey data of the "
+        "sample district are illustrative.",
+        "Locali commerciali sfitti dal rilievo del distretto e dai tag OSM (lo stesso locale "
+        "unito una volta), con durata e tassi di sfitto, i criteri di priorità, punteggi a "
+        "somma pesata e TOPSIS, posizione in graduatoria, robustezza ai pesi (P(primi k), "
+        "intervallo di posizione), una spiegazione a parole e gli usi consigliati. I dati "
+        "di rilievo del distretto di esempio sono illustrativi.",
+        sources=("survey", "osm"),
+        step="vacancy",
+    ),
+    LayerInfo(
+        "bike_network",
+        "Bike network and traffic stress",
+        "Rete ciclabile e stress da traffico",
+        "Streets and paths cyclists may legally ride, one line per street edge, with the "
+        "infrastructure type and the Level of Traffic Stress (LTS 1-4, Furth/Mekuria rules) "
+        "along and against the way, and the assumptions made where maxspeed or lanes are "
+        "missing.",
+        "Strade e percorsi percorribili in bicicletta, una linea per tratto, con il tipo di "
+        "infrastruttura e il livello di stress da traffico (LTS 1-4, regole Furth/Mekuria) nei "
+        "due sensi, e le ipotesi fatte dove mancano limite di velocità o corsie.",
+        step="cycling",
+    ),
+    LayerInfo(
+        "low_stress_islands",
+        "Low-stress cycling islands",
+        "Isole ciclabili a basso stress",
+        "Connected parts of the network at low traffic stress (LTS up to the configured "
+        "threshold), with street length, destinations, commercial units and origins inside.",
+        "Parti connesse della rete a basso stress (LTS fino alla soglia configurata), con "
+        "lunghezza delle strade, destinazioni, unità commerciali e origini contenute.",
+        step="cycling",
+    ),
+    LayerInfo(
+        "bike_connectivity",
+        "Low-stress cycling connectivity",
+        "Connettività ciclabile a basso stress",
+        "Per origin (residential building or hexagon), the destinations within the bike-shed "
+        "reachable on low-stress routes and on any route, by category, and the share score.",
+        "Per origine (edificio residenziale o esagono), le destinazioni entro la distanza "
+        "ciclabile raggiungibili su percorsi a basso stress e su qualsiasi percorso, per "
+        "categoria, e il punteggio di quota.",
+        step="cycling",
+    ),
+    LayerInfo(
+        "bike_gaps",
+        "Missing cycling links, ranked",
+        "Collegamenti ciclabili mancanti, in graduatoria",
+        "Street upgrades and short new connectors between low-stress islands, picked one "
+        "after the other by new low-stress origin-destination pairs per metre, with benefit, "
+        "cumulative benefit and cost proxy (length).",
+        "Riqualificazioni di strade e brevi nuovi collegamenti tra isole a basso stress, scelti "
+        "uno dopo l'altro per nuove coppie origine-destinazione a basso stress per metro, con "
+        "beneficio, beneficio cumulato e costo indicativo (lunghezza).",
+        step="cycling",
+    ),
+    LayerInfo(
+        "bike_circuits",
+        "District cycling circuit",
+        "Circuito ciclabile del distretto",
+        "A closed loop on the bike network, preferring low-stress streets, joining the retail "
+        "centres and key places (stations, town hall, parks); one line per leg, in order.",
+        "Un anello chiuso sulla rete ciclabile, preferendo strade a basso stress, che collega i "
+        "centri commerciali e i luoghi chiave (stazioni, municipio, parchi); una linea per "
+        "tappa, in ordine.",
+        step="cycling",
+    ),
+    LayerInfo(
+        "info_points",
+        "Digital information points",
+        "Totem informativi digitali",
+        "Sites for digital information totems covering the circuit and the key places best "
+        "(maximal covering location model).",
+        "Siti per totem informativi digitali che coprono al meglio il circuito e i luoghi "
+        "chiave (modello di massima copertura).",
+        step="cycling",
+    ),
+    LayerInfo(
+        "isochrones",
+        "Walking and cycling isochrones",
+        "Isocrone a piedi e in bicicletta",
+        "Areas reached in 5, 10 and 15 minutes on foot, by bike and by bike on low-stress "
+        "streets only, from the retail centres and the stations.",
+        "Aree raggiunte in 5, 10 e 15 minuti a piedi, in bicicletta e in bicicletta solo su "
+        "strade a basso stress, dai centri commerciali e dalle stazioni.",
+        step="cycling",
+    ),
 ]
 
 LAYERS: dict[str, LayerInfo] = {layer.name: layer for layer in _LAYERS}

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from geodistrict import __version__
 from geodistrict.config import load_config
-from geodistrict.errors import GeodistrictError, NetworkUnavailableError
+from geodistrict.errors import ConfigError, GeodistrictError, NetworkUnavailableError
 
 EXIT_USER_ERROR = 2
 EXIT_OFFLINE = 3
@@ -66,6 +66,23 @@ def _parser() -> argparse.ArgumentParser:
         help="load the layers into PostGIS (postgresql://user:pw@host:port/db) and serve them "
         "from there instead of the GeoParquet files",
     )
+
+    rank = sub.add_parser(
+        "rank",
+        help="re-rank the vacant units of a run with other weights (criteria are not recomputed)",
+    )
+    rank.add_argument("folder", help="a district output folder (OUT/<district>)")
+    rank.add_argument(
+        "--weight",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a criterion weight, repeatable; others keep the run's weights",
+    )
+    rank.add_argument("--method", choices=["weighted_sum", "topsis"], default="weighted_sum")
+    rank.add_argument("--runs", type=int, default=0, help="Monte-Carlo sensitivity runs (0: none)")
+    rank.add_argument("--top", type=int, default=10, help="units printed (default: %(default)s)")
+    rank.add_argument("--to", help="also write the re-ranked units (.gpkg, .geojson, .csv)")
 
     serve = sub.add_parser("serve", help="run the OGC API service (pygeoapi under gunicorn)")
     serve.add_argument(
@@ -158,6 +175,30 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rank(args: argparse.Namespace) -> int:
+    from geodistrict.priority import rank_from_folder
+
+    weights: dict[str, object] = {}
+    for item in args.weight:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--weight takes NAME=VALUE, got {item!r}")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            weights[name.strip()] = value  # check_weights names it: not a number
+    ranked = rank_from_folder(args.folder, weights, method=args.method, runs=args.runs,
+                              to=args.to)  # fmt: skip
+    print(f"{len(ranked)} vacant units re-ranked ({args.method})")
+    print(f"  weights: {ranked['weights'].iloc[0]}")
+    for row in ranked.head(args.top).itertuples():
+        print(f"  {row.rank:>3}  {row.unit_id:<22} {row.score:.3f}  {row.explanation}")
+    if args.to:
+        print(f"  written to {args.to}")
+    print("  Map data © OpenStreetMap contributors (ODbL)")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -185,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "check": _cmd_check,
         "publish": _cmd_publish,
         "serve": _cmd_serve,
+        "rank": _cmd_rank,
     }
     try:
         return commands[args.command](args)

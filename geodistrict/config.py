@@ -197,6 +197,33 @@ class CommerceConfig(_Section):
     h3_resolution: Count = Field(9, ge=5, le=12, description="H3 resolution of commercial_hex.")
     kde_bandwidth_m: Number = Field(150.0, gt=0, description="Kernel density bandwidth (m).")
     min_centre_units: Count = Field(10, ge=2, description="Fewest units that make a centre.")
+    centre_buffer_m: Number = Field(
+        25.0, ge=0, description="Buffer around a centre's units that makes its polygon (m)."
+    )
+    raster_cell_m: Number = Field(10.0, gt=0, description="Cell size of the density raster (m).")
+    frontage_max_m: Number = Field(
+        40.0, gt=0, description="Farthest a unit may be from the street it fronts (m)."
+    )
+    access_distances_m: list[Number] = Field(
+        default_factory=lambda: [400.0, 800.0, 1600.0],
+        description="Walking distances of the accessibility counts (m).",
+    )
+    reference_mix: InputPath | None = Field(
+        None,
+        description="Reference category mix: a YAML of shares, or another district's "
+        "commercial_units (.parquet or .gpkg); default the shipped indicative mix.",
+    )
+    walk_speed_kmh: Number = Field(4.8, gt=0, description="Walking speed (km/h).")
+    everyday_minutes: Number = Field(
+        10.0, gt=0, description="Walking time within which an everyday need counts as met."
+    )
+
+    @field_validator("access_distances_m")
+    @classmethod
+    def _positive_distances(cls, value: list[float]) -> list[float]:
+        if not value or any(d <= 0 for d in value):
+            raise ValueError(f"must list positive distances in metres, got {value!r}")
+        return sorted(set(value))
 
 
 class VacancyConfig(_Section):
@@ -206,8 +233,27 @@ class VacancyConfig(_Section):
         15.0, ge=0, description="Survey and OSM vacant units closer than this are one unit."
     )
     weights: dict[str, Number] = Field(
-        default_factory=dict, description="Criterion weights for the priority ranking."
+        default_factory=dict,
+        description="Criterion weights for the priority ranking, merged over the defaults "
+        "(geodistrict.priority.DEFAULT_WEIGHTS); non-negative, not all zero.",
     )
+    method: Literal["weighted_sum", "topsis"] = Field(
+        "weighted_sum", description="Which score ranks the units: weighted_sum or topsis."
+    )
+    mc_runs: Count = Field(1000, ge=1, description="Monte-Carlo runs of the weight sensitivity.")
+    mc_spread: Number = Field(
+        0.25, ge=0, le=1, description="Each weight is multiplied by U(1 - spread, 1 + spread)."
+    )
+    top_k: Count = Field(5, ge=1, description="The top whose membership probability is reported.")
+    seed: Count = Field(0, ge=0, description="Random seed of the sensitivity runs.")
+
+    @field_validator("weights")
+    @classmethod
+    def _valid_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        from geodistrict.priority import check_weights
+
+        check_weights(value)  # unknown names, negative or all-zero weights
+        return value
 
 
 class CyclingConfig(_Section):
@@ -218,6 +264,49 @@ class CyclingConfig(_Section):
         150.0, gt=0, description="Longest new connector proposed between two islands (m)."
     )
     circuit_max_km: Number = Field(15.0, gt=0, description="Longest cycling circuit (km).")
+    default_speed_kmh: Number = Field(
+        50.0, gt=0, description="Speed assumed where maxspeed is missing (IT:urban, km/h)."
+    )
+    bikeshed_m: Number = Field(
+        2500.0, gt=0, description="Cycling distance within which destinations count (m)."
+    )
+    origins: Literal["buildings", "hex"] = Field(
+        "buildings", description="Connectivity origins: residential buildings or H3 cells."
+    )
+    min_residential_origins: Count = Field(
+        50, ge=1, description="Fewer residential buildings than this: use all buildings."
+    )
+    hex_resolution: Count = Field(9, ge=5, le=12, description="H3 resolution of hex origins.")
+    min_island_m: Number = Field(
+        100.0, ge=0, description="Shortest low-stress island written (street length, m)."
+    )
+    island_buffer_m: Number = Field(
+        25.0, gt=0, description="Buffer around island streets that makes its polygon (m)."
+    )
+    n_gaps: Count = Field(10, ge=1, description="Missing links picked by the greedy sequence.")
+    stress_penalty: Number = Field(
+        1.0, ge=0, description="Circuit routing: extra cost per stress level above the threshold."
+    )
+    circuit_max_stops: Count = Field(8, ge=2, description="Most key places on the circuit.")
+    n_centres: Count = Field(
+        3, ge=1, description="Centres used: top retail_centres, else largest POI clusters."
+    )
+    n_info_points: Count = Field(5, ge=1, description="Information totems to site.")
+    info_point_radius_m: Number = Field(
+        200.0, gt=0, description="Distance an information totem covers (m)."
+    )
+    bike_speed_kmh: Number = Field(15.0, gt=0, description="Cycling speed for isochrones.")
+    walk_speed_kmh: Number = Field(4.8, gt=0, description="Walking speed for isochrones.")
+    isochrone_minutes: list[Count] = Field(
+        default_factory=lambda: [5, 10, 15], description="Isochrone travel times (minutes)."
+    )
+
+    @field_validator("isochrone_minutes")
+    @classmethod
+    def _positive_minutes(cls, value: list[int]) -> list[int]:
+        if not value or any(m <= 0 for m in value):
+            raise ValueError(f"must list positive minutes, got {value!r}")
+        return sorted(set(value))
 
 
 class ProductionConfig(_Section):
@@ -230,6 +319,34 @@ class ProductionConfig(_Section):
     )
     publish_firm_answers: bool = Field(
         False, description="Keep firm-level answers in the local GeoPackage."
+    )
+    h3_resolution: Count = Field(
+        9, ge=5, le=12, description="H3 resolution of the generalised firm positions and hexes."
+    )
+    specialisation_by: Literal["municipality", "h3"] = Field(
+        "municipality", description="Areas of sector_specialisation: municipalities or H3 hexes."
+    )
+    specialisation_level: Literal["section", "division"] = Field(
+        "section", description="ATECO level of sector_specialisation."
+    )
+    specialisation_weight: Literal["firms", "employees"] = Field(
+        "firms", description="What location quotients count: firms or employees."
+    )
+    cluster_distance_m: Number = Field(
+        150.0, gt=0, description="DBSCAN radius of firm_clusters (m)."
+    )
+    match_distance_m: Number = Field(
+        40.0, ge=0, description="Respondents and OSM firms closer than this may be one firm (m)."
+    )
+    service_sites: Count = Field(2, ge=1, description="Shared-service sites to place.")
+    service_distance_m: Number = Field(
+        600.0, gt=0, description="Travel distance within which a site serves a firm (m)."
+    )
+    service_mode: Literal["walk", "bike", "straight"] = Field(
+        "walk", description="How service distance is measured: walk or bike graph, or straight."
+    )
+    service_weight: Literal["firms", "employees"] = Field(
+        "employees", description="What service_sites maximise: firms or employees covered."
     )
 
 

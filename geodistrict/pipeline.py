@@ -44,6 +44,9 @@ class RunContext:
     use_cache: bool = True
     layers: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
     surveys: dict[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    #: Raster files by file name: a function that writes the file atomically at the
+    #: path it gets and returns its metadata (see :func:`geodistrict.store.add_raster`).
+    rasters: dict[str, Callable[[Path], dict[str, Any]]] = field(default_factory=dict)
     _base: BaseLayers | None = None
 
     @property
@@ -87,9 +90,62 @@ def _surveys_step(ctx: RunContext) -> dict[str, gpd.GeoDataFrame]:
     return {}
 
 
+def _commerce_step(ctx: RunContext) -> dict[str, gpd.GeoDataFrame]:
+    """Commercial units, density, centres, mix and gaps; the density raster is written later."""
+    from geodistrict import commerce
+
+    result = commerce.commerce_layers(
+        ctx.base, config=ctx.config.commerce, vacancy=ctx.config.vacancy, surveys=ctx.surveys
+    )
+    ctx.rasters["commercial_density.tif"] = lambda path: commerce.write_density_raster_entry(
+        result.density, path
+    )
+    return result.layers
+
+
+def _production_step(ctx: RunContext) -> dict[str, gpd.GeoDataFrame]:
+    """Productive district: firms, specialisation, clusters, service sites, needs."""
+    from geodistrict import production
+
+    if "firms" not in ctx.surveys and ctx.config.surveys.firms is not None:
+        _surveys_step(ctx)  # run with --only production
+    firms = ctx.surveys.get("firms")
+    if firms is None:
+        log.info("production: no firms survey configured (surveys.firms), nothing to do")
+        return {}
+    return production.production_layers(
+        ctx.base, firms, ctx.config.production, vacant_units=ctx.surveys.get("vacant_units")
+    )
+
+
+def _cycling_step(ctx: RunContext) -> dict[str, gpd.GeoDataFrame]:
+    """Bike network with LTS, islands, connectivity, gaps, circuit, info points, isochrones."""
+    from geodistrict import cycling
+
+    return cycling.cycling_layers(ctx.base, ctx.config.cycling, layers=ctx.layers)
+
+
+def _vacancy_step(ctx: RunContext) -> dict[str, gpd.GeoDataFrame]:
+    """Vacant units with priority criteria, ranking and robustness (uses commerce/cycling)."""
+    from geodistrict import vacancy
+
+    if "vacant_units" not in ctx.surveys and ctx.config.surveys.vacant_units is not None:
+        _surveys_step(ctx)  # run with --only vacancy
+    layer = vacancy.vacancy_layer(
+        ctx.base, ctx.config.vacancy, surveys=ctx.surveys, layers=ctx.layers,
+        lts_threshold=ctx.config.cycling.lts_threshold,
+    )  # fmt: skip
+    return {"vacant_units": layer} if len(layer) else {}
+
+
 STEPS: list[Step] = [
     Step("base", "OSM base layers and street graphs", _base_step),
     Step("surveys", "read and check the survey files", _surveys_step),
+    Step("commerce", "commercial density, retail centres, category mix and gaps", _commerce_step),
+    Step("production", "firms, specialisation, clusters, service sites, needs", _production_step),
+    # Before vacancy, whose priority criteria use bike_network.
+    Step("cycling", "traffic stress, low-stress islands, gaps, circuits", _cycling_step),
+    Step("vacancy", "vacant units and their reactivation priority", _vacancy_step),
 ]
 
 
@@ -164,6 +220,8 @@ def run(
         source=f"OpenStreetMap ({source})",
         config_file=str(config.source_file) if config.source_file else None,
     )
+    for name, write in ctx.rasters.items():  # after the vector layers succeeded
+        manifest = store.add_raster(store.district_dir(out_root, config.district), name, write)
     return RunResult(
         folder=store.district_dir(out_root, config.district),
         manifest=manifest,

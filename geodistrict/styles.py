@@ -94,6 +94,114 @@ STYLES: dict[str, LayerStyle] = {
         categories={"station": ("station", "#08306b"), "stop": ("stop", "#6baed6")},
         size=2.0,
     ),
+    # commerce
+    "commercial_units": LayerStyle(
+        "point",
+        attribute="category",
+        categories={
+            name: (name.replace("_", " "), colour)
+            for name, colour in zip(
+                [
+                    "food",
+                    "fashion",
+                    "personal_services",
+                    "bars_restaurants",
+                    "health_pharmacy",
+                    "household",
+                    "culture_leisure",
+                    "electronics",
+                    "professional_services",
+                    "automotive",
+                    "accommodation",
+                    "other_retail",
+                    "",
+                ],
+                [
+                    "#33a02c",
+                    "#e31a1c",
+                    "#fb9a99",
+                    "#ff7f00",
+                    "#1f78b4",
+                    "#b15928",
+                    "#6a3d9a",
+                    "#a6cee3",
+                    "#cab2d6",
+                    "#525252",
+                    "#fdbf6f",
+                    "#b2df8a",
+                    "#bdbdbd",
+                ],
+                strict=True,
+            )
+        },
+        size=1.8,
+        description="Commercial units by merchandise category",
+    ),
+    "commercial_hex": LayerStyle(
+        "polygon",
+        attribute="units_per_ha",
+        graduated=tuple(c + "cc" for c in RAMP),
+        size=0.1,
+        description="Commercial units per hectare (quantiles)",
+    ),
+    "street_frontage": LayerStyle(
+        "line",
+        attribute="units_per_100m",
+        graduated=RAMP,
+        size=0.9,
+        description="Commercial units per 100 m of street (quantiles)",
+    ),
+    "retail_centres": LayerStyle(
+        "polygon",
+        attribute="n_units",
+        graduated=tuple(c + "99" for c in RAMP),
+        size=0.5,
+        description="Retail centres by number of units (quantiles)",
+    ),
+    "category_gaps": LayerStyle(
+        "polygon",
+        attribute="status",
+        categories={
+            "missing": ("missing", "#d7191c66"),
+            "under-represented": ("under-represented", "#fdae6166"),
+            "as expected": ("as expected", "#bdbdbd33"),
+            "over-represented": ("over-represented", "#2c7bb666"),
+            "": ("other", "#f0f0f033"),
+        },
+        size=0.3,
+    ),
+    # vacancy and priority: the higher the score, the darker (top priority dark red)
+    "vacant_units": LayerStyle(
+        "point",
+        attribute="score",
+        graduated=RAMP,
+        size=3.0,
+        description="Vacant units by reactivation priority score (quantile classes)",
+    ),
+    # cycling: stress levels green (LTS 1) to red (LTS 4)
+    "bike_network": LayerStyle(
+        "line",
+        attribute="lts",
+        categories={
+            **{str(i + 1): (f"LTS {i + 1}", c) for i, c in enumerate(STRESS_COLOURS)},
+            "": ("unknown", "#bdbdbd"),
+        },
+        size=0.8,
+        description="Level of traffic stress (1 lowest, 4 highest)",
+    ),
+    "low_stress_islands": LayerStyle("polygon", single="#1a964133", size=0.4),
+    "bike_gaps": LayerStyle("line", single="#d7191c", size=1.6),
+    "bike_circuits": LayerStyle("line", single="#6a3d9a", size=1.2),
+    "info_points": LayerStyle("point", single="#ff7f00", size=3.5),
+    "isochrones": LayerStyle(
+        "polygon", attribute="minutes", graduated=tuple(c + "55" for c in RAMP[:3]), size=0.3
+    ),
+    # productive district
+    "sector_specialisation": LayerStyle(
+        "polygon", attribute="lq", graduated=tuple(c + "99" for c in RAMP), size=0.3
+    ),
+    "service_sites": LayerStyle("point", single="#08519c", size=4.0),
+    "firm_clusters": LayerStyle("polygon", single="#6a3d9a55", size=0.4),
 }
 
 

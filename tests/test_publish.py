@@ -28,12 +28,14 @@ import pyogrio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from shapely.geometry import shape
 
 import geodistrict as gd
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DSN = "postgresql://geodistrict:geodistrict@127.0.0.1:5432/geodistrict"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+STORE_OF: dict[str, str] = {}  # server URL -> store it serves from
 
 
 def _free_port() -> int:
@@ -93,6 +95,7 @@ def server(
         publish += ["--postgis", dsn]
     done = subprocess.run(publish, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+    log = target / "server.log"
     process = subprocess.Popen(
         [
             sys.executable,
@@ -104,11 +107,13 @@ def server(
             "--port",
             str(port),
         ],
-        stdout=subprocess.PIPE,
+        # A file, not a pipe: an unread pipe fills up and blocks the server's logging.
+        stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
+    STORE_OF[url] = request.param
     try:
         for _ in range(240):  # bounded wait for gunicorn to answer
             try:
@@ -116,7 +121,7 @@ def server(
                     break
             except (urllib.error.URLError, ConnectionError):
                 pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
             time.sleep(0.25)
         else:
             pytest.fail("the server did not start")
@@ -142,9 +147,12 @@ def test_gdal_reads_every_collection_completely(server: str, district: Path) -> 
             served = pyogrio.read_dataframe(f"OAPIF:{server}/collections/sample-{layer}")
         assert len(served) == len(expected), layer
         assert sorted(served["fid"].astype(int)) == sorted(expected.index), layer
-        if "osm_id" in expected.columns:
+        if "osm_id" in expected.columns:  # exact 64-bit ids (served as text), nulls kept
             by_fid = served.set_index(served["fid"].astype(int)).sort_index()
-            assert (by_fid["osm_id"].astype("int64") == expected["osm_id"]).all(), layer
+            as_text = expected["osm_id"].map(
+                lambda v: None if v is None or v != v else str(int(v))
+            )
+            assert by_fid["osm_id"].tolist() == as_text.tolist(), layer
 
 
 def test_owslib_pages_through_every_collection(server: str, district: Path) -> None:
@@ -152,7 +160,8 @@ def test_owslib_pages_through_every_collection(server: str, district: Path) -> N
 
     api = Features(server)
     ids = {c["id"] for c in api.collections()["collections"]}
-    assert ids == {f"sample-{layer}" for layer in _layers(district)}
+    rasters = {Path(r).stem for r in gd.read_manifest(district).get("rasters", {})}
+    assert ids == {f"sample-{name}" for name in [*_layers(district), *rasters]}
     for layer in ["pois", "transit_stops", "buildings"]:
         seen: list[int] = []
         offset = 0
@@ -258,3 +267,206 @@ def test_items_endpoint_never_answers_5xx(
     query = urlencode({"f": "json", "limit": limit, "offset": offset, "bbox": box, prop: value})
     status, _ = _get(f"{server}/collections/sample-{layer}/items?{query}")
     assert status < 500, query
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _post(
+    url: str, inputs: object, *, prefer_async: bool = False
+) -> tuple[int, Any, dict[str, str]]:
+    headers = {"Content-Type": "application/json"}
+    if prefer_async:
+        headers["Prefer"] = "respond-async"
+    request = urllib.request.Request(
+        url, data=json.dumps({"inputs": inputs}).encode(), headers=headers, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            status, body, head = response.status, response.read(), dict(response.headers)
+    except urllib.error.HTTPError as err:
+        status, body, head = err.code, err.read(), dict(err.headers)
+    try:
+        return status, json.loads(body), head
+    except ValueError:
+        return status, body, head
+
+
+@pytest.fixture(scope="module")
+def parquet_server(server: str) -> str:
+    """Processes do not depend on the store: run their tests on one of the two servers."""
+    if STORE_OF[server] != "geoparquet":
+        pytest.skip("processes are tested on the GeoParquet server")
+    return server
+
+
+def test_processes_are_listed(parquet_server: str) -> None:
+    status, body = _get(f"{parquet_server}/processes?f=json")
+    assert status == 200
+    assert {p["id"] for p in body["processes"]} == {
+        "rank-vacant-units",
+        "isochrone",
+        "category-gaps",
+    }
+
+
+def test_rank_vacant_units_matches_the_library(parquet_server: str, district: Path) -> None:
+    from geodistrict.priority import rank_from_folder
+
+    weights = {"footfall": 3}
+    status, body, _ = _post(
+        f"{parquet_server}/processes/rank-vacant-units/execution", {"weights": weights, "top": 5}
+    )
+    assert status == 200, body
+    props = [f["properties"] for f in body["features"]]
+    assert [p["rank"] for p in props] == [1, 2, 3, 4, 5]
+    assert all(p["explanation"] for p in props)
+    expected = rank_from_folder(district, weights).head(5)
+    assert [p["unit_id"] for p in props] == expected["unit_id"].tolist()
+    assert body["attribution"] == "© OpenStreetMap contributors"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "fragment"),
+    [
+        ({"weights": {"footfall": -1}}, "footfall"),
+        ({"weights": {"footfall": "lots"}}, "footfall"),
+        ({"weights": {"nonsense": 1}}, "nonsense"),
+        ({"method": "magic"}, "magic"),
+        ({"top": 0}, "top"),
+        ({"district": "atlantis"}, "atlantis"),
+    ],
+)
+def test_rank_vacant_units_rejects_bad_inputs(
+    parquet_server: str, inputs: dict[str, Any], fragment: str
+) -> None:
+    status, body, _ = _post(f"{parquet_server}/processes/rank-vacant-units/execution", inputs)
+    assert status == 400, body
+    assert fragment in body["description"]
+
+
+def test_isochrone_sync_and_async(parquet_server: str) -> None:
+    url = f"{parquet_server}/processes/isochrone/execution"
+    inputs = {"point": [24.945, 60.170], "mode": "walk", "minutes": [5, 10]}
+    status, body, _ = _post(url, inputs)
+    assert status == 200, body
+    areas = {f["properties"]["minutes"]: f["properties"]["area_ha"] for f in body["features"]}
+    assert set(areas) == {5, 10} and areas[5] < areas[10]
+
+    status, _, headers = _post(url, inputs, prefer_async=True)
+    assert status == 201
+    job = headers["Location"]
+    for _ in range(240):  # bounded polling
+        status, info = _get(f"{job}?f=json")
+        if info.get("status") in ("successful", "failed"):
+            break
+        time.sleep(0.25)
+    assert info["status"] == "successful", info
+    status, result = _get(f"{job}/results?f=json")
+    assert status == 200
+    assert {f["properties"]["minutes"] for f in result["features"]} == {5, 10}
+
+
+@pytest.mark.parametrize(
+    ("inputs", "fragment"),
+    [
+        ({"point": [60.170, 24.945]}, "swapped"),
+        ({"point": [9.33, 45.49]}, "outside"),
+        ({"point": "here"}, "point"),
+        ({"point": [24.945, 60.170], "minutes": [0]}, "minutes"),
+        ({"point": [24.945, 60.170], "mode": "car"}, "mode"),
+    ],
+)
+def test_isochrone_rejects_bad_inputs(
+    parquet_server: str, inputs: dict[str, Any], fragment: str
+) -> None:
+    status, body, _ = _post(f"{parquet_server}/processes/isochrone/execution", inputs)
+    assert status == 400, body
+    assert fragment in body["description"]
+
+
+def test_category_gaps_in_a_polygon(parquet_server: str, district: Path) -> None:
+    polygon = {
+        "type": "Polygon",
+        "coordinates": [
+            [[24.94, 60.165], [24.95, 60.165], [24.95, 60.172], [24.94, 60.172], [24.94, 60.165]]
+        ],
+    }
+    status, body, _ = _post(
+        f"{parquet_server}/processes/category-gaps/execution", {"polygon": polygon}
+    )
+    assert status == 200, body
+    rows = [f["properties"] for f in body["features"] if f["properties"]["scope"] == "district"]
+    units = _gpkg(district, "commercial_units").to_crs(4326)
+    inside = units[units.within(shape(polygon))]
+    assert sum(r["observed"] for r in rows) == len(inside)
+    assert {r["status"] for r in rows} <= {
+        "missing",
+        "under-represented",
+        "over-represented",
+        "as expected",
+    }
+    status, body, _ = _post(
+        f"{parquet_server}/processes/category-gaps/execution", {"polygon": {"type": "Point"}}
+    )
+    assert status == 400
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=True,
+)
+@given(
+    process=st.sampled_from(["rank-vacant-units", "isochrone", "category-gaps"]),
+    inputs=st.dictionaries(
+        st.sampled_from(
+            ["weights", "method", "top", "point", "mode", "minutes", "polygon", "district"]
+        ),
+        st.recursive(
+            st.one_of(
+                st.none(),
+                st.booleans(),
+                st.integers(-10, 10**6),
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.text(max_size=6),
+            ),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+            ),
+            max_leaves=6,
+        ),
+        max_size=4,
+    ),
+)
+def test_process_endpoints_never_answer_5xx(
+    parquet_server: str, process: str, inputs: dict[str, Any]
+) -> None:
+    status, body, _ = _post(f"{parquet_server}/processes/{process}/execution", inputs)
+    assert status < 500, (inputs, body)
+
+
+def test_density_raster_is_served_as_a_coverage(
+    server: str, district: Path, tmp_path: Path
+) -> None:
+    import rasterio
+
+    rasters = gd.read_manifest(district).get("rasters", {})
+    assert "commercial_density.tif" in rasters
+    with urllib.request.urlopen(
+        f"{server}/collections/sample-commercial_density/coverage?f=GTiff", timeout=120
+    ) as response:
+        assert response.status == 200
+        (tmp_path / "served.tif").write_bytes(response.read())
+    with (
+        rasterio.open(tmp_path / "served.tif") as served,
+        rasterio.open(district / "commercial_density.tif") as original,
+    ):
+        assert (served.count, served.shape, served.crs) == (
+            original.count,
+            original.shape,
+            original.crs,
+        )
+        assert np.allclose(served.read(), original.read(), equal_nan=True)

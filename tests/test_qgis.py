@@ -57,4 +57,8 @@ def test_qgis_opens_every_layer_styled(tmp_path: Path) -> None:
         assert entry["features"] == result.manifest["layers"][name]["features"], name
         assert entry["style_loaded"], name
         assert entry["unsymbolled"] == 0, name  # every feature falls in a style class
-    assert seen["transit_stops"]["renderer"] == "categorizedSymbol"
+    renderers = {name: entry["renderer"] for name, entry in seen.items()}
+    assert renderers["transit_stops"] == "categorizedSymbol"
+    assert renderers["bike_network"] == "categorizedSymbol"  # LTS 1-4, green to red
+    assert renderers["vacant_units"] == "graduatedSymbol"  # priority classes
+    assert renderers["commercial_hex"] == "graduatedSymbol"  # density ramp

@@ -28,6 +28,12 @@ SEED = 20261122
 NOTE = "ILLUSTRATIVE sample data (invented, not surveyed)"
 N_VACANT = 24
 N_FIRMS = 60
+# A deliberate manufacturing district in the south-west quadrant (Punavuori), so that the
+# productive-district analyses have a specialised area and a sector cluster to find.
+N_CLUSTER = 30
+CLUSTER_SECTORS = [("25.62", "Precision mechanics", 18), ("33.12", "Machine repair", 8),
+                   ("28.41", "Machine tools", 22), ("22.29", "Plastic parts", 12),
+                   ("27.12", "Switchgear", 15)]  # fmt: skip
 
 LAST_USES = ["clothing shop", "bar", "bakery", "hairdresser", "bookshop", "bank branch",
              "travel agency", "phone shop", "restaurant", "florist", "", "shoe shop"]  # fmt: skip
@@ -119,7 +125,30 @@ def main() -> None:
                     int(rng.integers(4))], "yes" if rng.random() < 0.4 else "no",
                 ";".join(issues), ";".join(tables), int(buildings.iloc[i]["osm_id"]), NOTE,
             ])  # fmt: skip
-    print(f"wrote {N_VACANT} vacant units and {N_FIRMS} firms to {HERE}")
+        # Drawn after the 60 firms above, so that those rows stay as they were.
+        used = set(order[: N_VACANT + N_FIRMS].tolist())
+        lon_all, lat_all = points.x.to_numpy(), points.y.to_numpy()
+        inside = (lat_all >= 60.1650) & (lat_all < 60.1680)
+        inside &= (lon_all >= 24.9370) & (lon_all < 24.9430)
+        pool = [i for i in order.tolist() if i not in used and inside[i]]
+        for n, i in enumerate(pool[:N_CLUSTER], start=N_FIRMS + 1):
+            code, stem, size = CLUSTER_SECTORS[int(rng.integers(len(CLUSTER_SECTORS)))]
+            lon, lat = lon_all[i], lat_all[i]
+            reach = int(rng.integers(2, len(MARKETS) + 1))
+            issues = sorted(rng.choice(ISSUES, size=int(rng.integers(1, 4)), replace=False))
+            tables = sorted(rng.choice(TABLES, size=int(rng.integers(1, 3)), replace=False))
+            expansion = float(rng.choice([0, 0, 100, 200, 400, 600]))
+            writer.writerow([
+                f"F{n:03d}", f"{stem} {n:02d} (sample)", f"{lon:.6f}", f"{lat:.6f}",
+                _neighbourhood(lon, lat), code, max(1, int(rng.poisson(size))),
+                ";".join(MARKETS[:reach]), int(rng.integers(2, 6)), expansion,
+                "yes" if reach >= 4 else "no", int(rng.integers(0, 5)),
+                ["", "digital skills", "welding", "safety"][int(rng.integers(4))],
+                "yes" if rng.random() < 0.5 else "no", ";".join(issues), ";".join(tables),
+                int(buildings.iloc[i]["osm_id"]), NOTE,
+            ])  # fmt: skip
+    n_firms = N_FIRMS + min(N_CLUSTER, len(pool))
+    print(f"wrote {N_VACANT} vacant units and {n_firms} firms to {HERE}")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ Examples
 >>> out = tempfile.mkdtemp()
 >>> _ = gd.run(gd.load_config("config/sample.yml"), out=out)
 >>> cfg = pygeoapi_config([f"{out}/sample"])
->>> sorted(cfg["resources"])[:2]
-['sample-buildings', 'sample-landuse']
+>>> cfg["resources"]["sample-pois"]["providers"][0]["storage_crs"]
+'http://www.opengis.net/def/crs/EPSG/0/32635'
+>>> cfg["resources"]["isochrone"]["type"]
+'process'
 """
 
 from __future__ import annotations
@@ -107,6 +109,36 @@ def _collection(
     }
 
 
+def _coverage(
+    folder: Path, manifest: Mapping[str, Any], entry: Mapping[str, Any]
+) -> dict[str, Any]:
+    """An OGC API - Coverages collection for a GeoTIFF of the district (rasterio provider)."""
+    title = manifest.get("title", manifest["district"])
+    attribution = entry.get("attribution") or ""
+    suffix = f" {attribution}." if attribution else ""
+    bands = ", ".join(entry.get("bands", []))
+    return {
+        "type": "collection",
+        "title": {"en": f"{entry['title']} - {title}", "it": f"{entry['title_it']} - {title}"},
+        "description": {
+            "en": f"{entry['description']} Bands: {bands}.{suffix}",
+            "it": f"{entry['description_it']} Bande: {bands}.{suffix}",
+        },
+        "keywords": {"en": [manifest["district"], "density", "raster"], "it": ["densità"]},
+        "links": [ODBL] if attribution == OSM_ATTRIBUTION else [],
+        "extents": {"spatial": {"bbox": entry["bbox_crs84"], "crs": CRS84}},
+        "providers": [
+            {
+                "type": "coverage",
+                "name": "rasterio",
+                "data": str((folder / entry["file"]).resolve()),
+                "options": {"DATA_ENCODING": "COMPRESSED=YES"},
+                "format": {"name": "GTiff", "mimetype": "application/tiff"},
+            }
+        ],
+    }
+
+
 def pygeoapi_config(
     folders: Iterable[str | os.PathLike[str]],
     *,
@@ -140,7 +172,8 @@ def pygeoapi_config(
     """
     resources: dict[str, Any] = {}
     districts = []
-    for folder in map(Path, folders):
+    folders_list = [Path(f) for f in folders]
+    for folder in folders_list:
         manifest = read_manifest(folder)
         district = manifest["district"]
         districts.append(manifest.get("title", district))
@@ -149,8 +182,21 @@ def pygeoapi_config(
             db = {"data": connection_settings(postgis_dsn), "schema": schema_name(district)}
         for name, entry in manifest["layers"].items():
             resources[f"{district}-{name}"] = _collection(folder, manifest, entry, db)
+        for entry in manifest.get("rasters", {}).values():
+            resources[f"{district}-{Path(entry['file']).stem}"] = _coverage(
+                folder, manifest, entry
+            )
     if not resources:
         raise ConfigError("nothing to publish: the output folders hold no layers")
+    from geodistrict.publish.processes import process_resources
+
+    published = {str(Path(f).resolve()): read_manifest(f) for f in folders_list}
+    resources.update(
+        process_resources(
+            {m["district"]: folder for folder, m in published.items()},
+            {name for m in published.values() for name in m["layers"]},
+        )
+    )
     jobs = Path(jobs_dir) if jobs_dir else Path.cwd() / "out" / ".jobs"
     return {
         "server": {

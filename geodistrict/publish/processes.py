@@ -1,0 +1,362 @@
+"""OGC API - Processes: thin pygeoapi processors over the library functions.
+
+- ``rank-vacant-units``: weights in, the district's vacant units re-ranked
+  (:func:`geodistrict.priority.rank_from_folder`) with explanations out;
+- ``isochrone``: a point, a mode and minutes in, isochrone polygons out
+  (:func:`geodistrict.cycling.isochrones`);
+- ``category-gaps``: a polygon in, its missing and under-represented
+  merchandise categories out (:func:`geodistrict.commerce.category_gaps`).
+
+Each processor's definition names the district output folders it may use
+(``districts: {id: folder}``).  Bad inputs raise :class:`ProcessInputError`,
+which pygeoapi answers with HTTP 400 and the message.  Outputs are GeoJSON in
+CRS84 with the OpenStreetMap attribution.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import shapely
+from pygeoapi.process.base import BaseProcessor
+from shapely.geometry import Point, shape
+
+from geodistrict.errors import GeodistrictError
+from geodistrict.sources.osm import OSM_ATTRIBUTION
+from geodistrict.store import read_manifest
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "CategoryGapsProcessor",
+    "IsochroneProcessor",
+    "ProcessInputError",
+    "RankVacantUnitsProcessor",
+    "process_resources",
+]
+
+_JOBS = ["sync-execute", "async-execute"]
+
+
+class ProcessInputError(GeodistrictError, ValueError):
+    """A process was called with inputs it cannot use."""
+
+
+def _district_input(ids: list[str]) -> dict[str, Any]:
+    return {
+        "title": "District",
+        "description": "Id of a published district.",
+        "schema": {"type": "string", "enum": ids},
+        "minOccurs": 0 if len(ids) == 1 else 1,
+        "maxOccurs": 1,
+    }
+
+
+def _metadata(
+    pid: str, title: tuple[str, str], description: str, inputs: dict[str, Any], ids: list[str]
+) -> dict[str, Any]:
+    return {
+        "version": "0.1.0",
+        "id": pid,
+        "title": {"en": title[0], "it": title[1]},
+        "description": {"en": description, "it": description},
+        "jobControlOptions": _JOBS,
+        "keywords": ["geodistrict", pid],
+        "links": [],
+        "inputs": {"district": _district_input(ids), **inputs},
+        "outputs": {
+            "result": {
+                "title": "Result",
+                "description": f"GeoJSON FeatureCollection in CRS84; map data {OSM_ATTRIBUTION}.",
+                "schema": {"type": "object", "contentMediaType": "application/geo+json"},
+            }
+        },
+        "example": {"inputs": {"district": ids[0] if ids else "sample"}},
+    }
+
+
+class _DistrictProcessor(BaseProcessor):
+    """Common plumbing: which district, where its outputs are, GeoJSON out."""
+
+    def __init__(self, processor_def: dict[str, Any], metadata: dict[str, Any]) -> None:
+        super().__init__(processor_def, metadata)
+        self.districts: dict[str, str] = dict(processor_def.get("districts", {}))
+
+    def folder(self, data: dict[str, Any]) -> Path:
+        district = data.get("district")
+        if district is None and len(self.districts) == 1:
+            district = next(iter(self.districts))
+        if district not in self.districts:
+            raise ProcessInputError(
+                f"unknown district {district!r}; published: {sorted(self.districts)}"
+            )
+        return Path(self.districts[district])
+
+    @staticmethod
+    def geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
+        out = frame.to_crs(4326) if frame.crs is not None else frame
+        # Dates (e.g. vacant since) as ISO text.
+        collection: dict[str, Any] = json.loads(out.to_json(drop_id=True, na="null", default=str))
+        collection["attribution"] = OSM_ATTRIBUTION
+        return collection
+
+    def execute(self, data: dict[str, Any], outputs: Any = None) -> tuple[str, dict[str, Any]]:
+        if not isinstance(data, dict):
+            raise ProcessInputError(f"inputs must be a JSON object, got {data!r}")
+        try:
+            return "application/json", self.run(data)
+        except GeodistrictError as exc:
+            raise ProcessInputError(str(exc)) from exc
+
+    def run(self, data: dict[str, Any]) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def _number(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProcessInputError(f"{name} must be a number, got {value!r}")
+    return float(value)
+
+
+class RankVacantUnitsProcessor(_DistrictProcessor):
+    """Re-rank a district's vacant units with the weights given."""
+
+    def __init__(self, processor_def: dict[str, Any]) -> None:
+        ids = list(processor_def.get("districts", {}))
+        inputs = {
+            "weights": {
+                "title": "Weights",
+                "description": "Criterion name to weight (non-negative), merged over the "
+                "weights of the run.",
+                "schema": {"type": "object", "additionalProperties": {"type": "number"}},
+                "minOccurs": 0,
+                "maxOccurs": 1,
+            },
+            "method": {
+                "title": "Method",
+                "schema": {"type": "string", "enum": ["weighted_sum", "topsis"]},
+                "minOccurs": 0,
+                "maxOccurs": 1,
+            },
+            "top": {
+                "title": "Top",
+                "description": "Return only the best N units.",
+                "schema": {"type": "integer", "minimum": 1},
+                "minOccurs": 0,
+                "maxOccurs": 1,
+            },
+        }
+        super().__init__(
+            processor_def,
+            _metadata(
+                "rank-vacant-units",
+                ("Rank vacant units", "Classifica dei locali sfitti"),
+                "Scores and ranks the district's vacant units for reactivation with the "
+                "given criterion weights (weighted sum or TOPSIS), with the top "
+                "contributing criteria in words and recommended uses.",
+                inputs,
+                ids,
+            ),
+        )
+
+    def run(self, data: dict[str, Any]) -> dict[str, Any]:
+        from geodistrict.priority import rank_from_folder
+
+        weights = data.get("weights") or {}
+        if not isinstance(weights, dict):
+            raise ProcessInputError(f"weights must be an object of numbers, got {weights!r}")
+        method = data.get("method", "weighted_sum")
+        if method not in ("weighted_sum", "topsis"):
+            raise ProcessInputError(f"method must be 'weighted_sum' or 'topsis', got {method!r}")
+        top = data.get("top")
+        if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
+            raise ProcessInputError(f"top must be a positive integer, got {top!r}")
+        ranked = rank_from_folder(self.folder(data), weights, method=method)
+        return self.geojson(ranked.head(top) if top else ranked)
+
+
+@lru_cache(maxsize=4)
+def _graphs(config_file: str) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph]:
+    """Walk graph and LTS-tagged bike graph of a district (from the ingestion cache)."""
+    from geodistrict.config import load_config
+    from geodistrict.cycling import add_lts
+    from geodistrict.ingest import load_base_layers
+
+    config = load_config(config_file)
+    layers = load_base_layers(config)
+    return layers.walk_graph, add_lts(layers.bike_graph)
+
+
+class IsochroneProcessor(_DistrictProcessor):
+    """Isochrones around a point, walking or cycling."""
+
+    MODES = ("walk", "bike", "bike_low_stress")
+
+    def __init__(self, processor_def: dict[str, Any]) -> None:
+        ids = list(processor_def.get("districts", {}))
+        inputs = {
+            "point": {
+                "title": "Point",
+                "description": "[longitude, latitude] (CRS84) or a GeoJSON Point.",
+                "schema": {
+                    "oneOf": [
+                        {
+                            "type": "array",
+                            "items": {"type": "number"},
+                            "minItems": 2,
+                            "maxItems": 2,
+                        },
+                        {"type": "object"},
+                    ]
+                },
+                "minOccurs": 1,
+                "maxOccurs": 1,
+            },
+            "mode": {
+                "title": "Mode",
+                "schema": {"type": "string", "enum": list(self.MODES)},
+                "minOccurs": 0,
+                "maxOccurs": 1,
+            },
+            "minutes": {
+                "title": "Minutes",
+                "description": "Travel times, 1 to 60 (default [5, 10, 15]).",
+                "schema": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 1, "maximum": 60},
+                },
+                "minOccurs": 0,
+                "maxOccurs": 1,
+            },
+        }
+        super().__init__(
+            processor_def,
+            _metadata(
+                "isochrone",
+                ("Isochrones", "Isocrone"),
+                "Areas reached within the given minutes from a point, walking, cycling, or "
+                "cycling on low-stress streets only (LTS <= 2).",
+                inputs,
+                ids,
+            ),
+        )
+
+    def run(self, data: dict[str, Any]) -> dict[str, Any]:
+        from geodistrict.cycling import isochrones
+
+        folder = self.folder(data)
+        manifest = read_manifest(folder)
+        point = data.get("point")
+        if isinstance(point, dict):
+            try:
+                geom = shape(point)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise ProcessInputError(f"point is not a GeoJSON geometry: {point!r}") from exc
+            if geom.geom_type != "Point":
+                raise ProcessInputError(f"point must be a Point, got a {geom.geom_type}")
+        elif isinstance(point, list) and len(point) == 2:
+            geom = Point(_number(point[0], "point[0]"), _number(point[1], "point[1]"))
+        else:
+            raise ProcessInputError(f"point must be [lon, lat] or a GeoJSON Point, got {point!r}")
+        west, south, east, north = manifest["layers"]["study_area"]["bbox_crs84"]
+        if not (west - 0.05 <= geom.x <= east + 0.05 and south - 0.05 <= geom.y <= north + 0.05):
+            hint = " (are longitude and latitude swapped?)" if south <= geom.x <= north else ""
+            raise ProcessInputError(
+                f"point ({geom.x}, {geom.y}) is outside the district {manifest['district']!r}"
+                f"{hint}"
+            )
+        mode = data.get("mode", "walk")
+        if mode not in self.MODES:
+            raise ProcessInputError(f"mode must be one of {list(self.MODES)}, got {mode!r}")
+        minutes = data.get("minutes", [5, 10, 15])
+        if not isinstance(minutes, list) or not minutes:
+            raise ProcessInputError(f"minutes must be a list of integers, got {minutes!r}")
+        for m in minutes:
+            if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 60:
+                raise ProcessInputError(f"minutes must be integers from 1 to 60, got {m!r}")
+        config_file = manifest.get("config")
+        if not config_file or not Path(config_file).is_file():
+            raise ProcessInputError(f"the district's configuration {config_file!r} is gone")
+        walk, bike = _graphs(config_file)
+        crs = walk.graph["crs"]
+        source = gpd.GeoDataFrame(
+            {"name": ["point"], "kind": ["input"]}, geometry=[geom], crs=4326
+        ).to_crs(crs)
+        graphs = {"walk": walk} if mode == "walk" else {"bike": bike}
+        result = isochrones(graphs, source, minutes=sorted(set(minutes)))
+        result = result[result["mode"] == mode].reset_index(drop=True)
+        return self.geojson(result)
+
+
+class CategoryGapsProcessor(_DistrictProcessor):
+    """Missing and under-represented categories inside a polygon."""
+
+    def __init__(self, processor_def: dict[str, Any]) -> None:
+        ids = list(processor_def.get("districts", {}))
+        inputs = {
+            "polygon": {
+                "title": "Polygon",
+                "description": "A GeoJSON Polygon or MultiPolygon in CRS84.",
+                "schema": {"type": "object"},
+                "minOccurs": 1,
+                "maxOccurs": 1,
+            }
+        }
+        super().__init__(
+            processor_def,
+            _metadata(
+                "category-gaps",
+                ("Missing categories", "Categorie merceologiche mancanti"),
+                "Compares the merchandise categories of the commercial units inside a "
+                "polygon with the district's reference mix: observed vs expected counts, "
+                "missing and under-represented categories.",
+                inputs,
+                ids,
+            ),
+        )
+
+    def run(self, data: dict[str, Any]) -> dict[str, Any]:
+        from geodistrict.commerce import category_gaps, load_reference_mix
+
+        folder = self.folder(data)
+        raw = data.get("polygon")
+        try:
+            polygon = shape(raw) if isinstance(raw, dict) else None
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise ProcessInputError(f"polygon is not a GeoJSON geometry: {raw!r}") from exc
+        if polygon is None or polygon.geom_type not in ("Polygon", "MultiPolygon"):
+            raise ProcessInputError(f"polygon must be a GeoJSON Polygon, got {raw!r}")
+        if not polygon.is_valid:
+            polygon = shapely.make_valid(polygon)
+        if polygon.is_empty or polygon.area == 0:
+            raise ProcessInputError("polygon is empty")
+        gpkg = folder / read_manifest(folder)["gpkg"]
+        units = gpd.read_file(gpkg, layer="commercial_units")
+        area = gpd.GeoSeries([polygon], crs=4326).to_crs(units.crs).iloc[0]
+        inside = units[units.within(area)]
+        if inside.empty:
+            raise ProcessInputError("no commercial unit lies inside the polygon")
+        gaps = category_gaps(inside, area, load_reference_mix())
+        return self.geojson(gaps)
+
+
+def process_resources(districts: dict[str, str], layers: set[str]) -> dict[str, Any]:
+    """pygeoapi ``resources`` entries of the processes the published layers allow."""
+    wanted = {"isochrone": IsochroneProcessor}
+    if "vacant_units" in layers:
+        wanted["rank-vacant-units"] = RankVacantUnitsProcessor
+    if "commercial_units" in layers:
+        wanted["category-gaps"] = CategoryGapsProcessor
+    return {
+        pid: {
+            "type": "process",
+            "processor": {"name": f"{cls.__module__}.{cls.__name__}", "districts": districts},
+        }
+        for pid, cls in wanted.items()
+    }

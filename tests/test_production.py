@@ -1,0 +1,448 @@
+"""Productive district: ATECO, privacy, ground truth of specialisation, clusters and sites."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import Point, box
+
+from geodistrict import production as pr
+from geodistrict.errors import CRSError, SurveyError
+from geodistrict.sources.surveys import FIRMS
+
+CRS = "EPSG:32632"
+K = 5
+SECTIONS = {"C": "25.62", "M": "71.12", "J": "62.01", "G": "46.69", "F": "43.21"}
+ISSUES = pr.CRITICAL_ISSUES
+TABLES = pr.WORK_TABLES
+# Four municipalities on a 2 x 2 km grid (x from 0 to 4000, y from 0 to 4000).
+QUADRANTS = {
+    "Ciserano": (0, 0),
+    "Boltiere": (2000, 0),
+    "Verdellino": (0, 2000),
+    "Osio": (2000, 2000),
+}
+CORE = ["Ciserano", "Boltiere", "Verdellino"]
+EXTENSION = ["Osio"]
+
+
+def _firm_rows(rng: np.random.Generator, n: int, muni: str, sections: list[str]) -> list[dict]:
+    x0, y0 = QUADRANTS[muni]
+    rows = []
+    for _ in range(n):
+        s = sections[int(rng.integers(len(sections)))]
+        rows.append(
+            {
+                "name": f"firm {s}",
+                "municipality": muni,
+                "ateco": SECTIONS[s],
+                "employees": int(rng.integers(1, 60)),
+                "innovation_readiness": int(rng.integers(1, 6)),
+                "expansion_space_m2": float(rng.choice([0, 0, 100, 500])),
+                "exports": bool(rng.random() < 0.4),
+                "hiring_needs": int(rng.integers(0, 4)),
+                "training_needs": ["", "welding", "languages"][int(rng.integers(3))] or None,
+                "funding_access": bool(rng.random() < 0.3),
+                "critical_issues": ";".join(
+                    sorted(rng.choice(ISSUES, size=int(rng.integers(0, 3)), replace=False))
+                )
+                or None,
+                "work_tables": ";".join(
+                    sorted(rng.choice(TABLES, size=int(rng.integers(1, 3)), replace=False))
+                ),
+                "geometry": Point(x0 + rng.uniform(100, 1900), y0 + rng.uniform(100, 1900)),
+            }
+        )
+    return rows
+
+
+def _frame(rows: list[dict]) -> gpd.GeoDataFrame:
+    gdf = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=CRS)
+    gdf.insert(0, "firm_id", [f"F{i:03d}" for i in range(1, len(gdf) + 1)])
+    for col in ("firm_id", "name", "municipality", "ateco", "training_needs",
+                "critical_issues", "work_tables"):  # fmt: skip
+        gdf[col] = gdf[col].astype("str")
+    gdf["employees"] = gdf["employees"].astype("Int64")
+    gdf["exports"] = gdf["exports"].astype("boolean")
+    gdf["funding_access"] = gdf["funding_access"].astype("boolean")
+    return gdf
+
+
+def random_firms(seed: int, n: int = 120) -> gpd.GeoDataFrame:
+    """Firms with random answers, spread over the four municipalities."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for muni in QUADRANTS:
+        rows += _firm_rows(rng, int(rng.integers(n // 8, n // 3)), muni, list(SECTIONS))
+    return _frame(rows)
+
+
+@pytest.fixture(scope="module")
+def district() -> gpd.GeoDataFrame:
+    """Ground truth: Ciserano specialises in manufacturing, around (1000, 1000)."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for muni in QUADRANTS:
+        rows += _firm_rows(rng, 16, muni, ["M", "J", "G", "F"])
+    for _ in range(24):  # the manufacturing district, within 150 m of (1000, 1000)
+        r, a = rng.uniform(0, 150), rng.uniform(0, 2 * np.pi)
+        row = _firm_rows(rng, 1, "Ciserano", ["C"])[0]
+        row["geometry"] = Point(1000 + r * np.cos(a), 1000 + r * np.sin(a))
+        rows.append(row)
+    for muni in ("Boltiere", "Verdellino", "Osio"):  # a few scattered manufacturers
+        rows += _firm_rows(rng, 2, muni, ["C"])
+    return _frame(rows)
+
+
+@pytest.fixture(scope="module")
+def areas() -> gpd.GeoDataFrame:
+    polys = {m: box(x, y, x + 2000, y + 2000) for m, (x, y) in QUADRANTS.items()}
+    gdf = gpd.GeoDataFrame({"municipality": list(polys)}, geometry=list(polys.values()), crs=CRS)
+    return gdf.set_index(pd.Index(list(polys)))
+
+
+# --------------------------------------------------------------------------- ATECO
+
+
+def test_ateco_table_covers_every_nace_division() -> None:
+    table = pr.ateco_table()
+    divisions = table[table["level"] == "division"]
+    assert len(divisions) == 88
+    assert set(table.loc[table["level"] == "section"].index) == set("ABCDEFGHIJKLMNOPQRSTU")
+    assert divisions.loc["10", "section"] == "C" and divisions.loc["33", "section"] == "C"
+    assert divisions.loc["62", "section"] == "J" and divisions.loc["99", "section"] == "U"
+    assert table["label_it"].str.len().min() > 3 and table["label_en"].str.len().min() > 3
+
+
+def test_classify_ateco_reports_every_bad_row() -> None:
+    frame = pd.DataFrame(
+        {"ateco": ["25.62", "34.10", "A25.11", "C10.71", "x1"], "source_row": [2, 3, 4, 5, 6]}
+    )
+    with pytest.raises(SurveyError) as info:
+        pr.classify_ateco(frame, source="imprese.csv")
+    message = str(info.value)
+    assert "imprese.csv, row 3, column 'ateco'" in message and "'34'" in message
+    assert "row 4" in message and "section letter 'A'" in message
+    assert "row 6" in message and "'x1'" in message
+    assert "row 2" not in message and "row 5" not in message
+    ok = pr.classify_ateco(pd.DataFrame({"ateco": ["01.11", "C25", None]}))
+    assert ok["ateco_section"].tolist()[:2] == ["A", "C"]
+    assert pd.isna(ok["ateco_section"].iloc[2])
+    assert ok["section_it"].iloc[0] == "Agricoltura, silvicoltura e pesca"
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+def test_protect_counts_secondary_suppression() -> None:
+    table = pd.DataFrame({"C": [12, 3, 9], "M": [6, 8, 7]}, index=["a", "b", "c"])
+    mask = protect_counts_checked(table)
+    # b/C (3) is small; its row then leaks it through b's total, so b/M goes too; column C
+    # leaks it through the C total, so the smallest other C cell goes as well.
+    assert not mask.loc["b", "C"] and not mask.loc["b", "M"]
+    assert not mask.loc["c", "C"] and mask.to_numpy().sum() == 3
+
+
+def protect_counts_checked(table: pd.DataFrame, k: int = K) -> pd.DataFrame:
+    mask = pr.protect_counts(table, k)
+    assert_no_small_residual(table, table.where(mask, 0), k)
+    shown = table.to_numpy()[mask.to_numpy()]
+    assert ((shown == 0) | (shown >= k)).all()
+    return mask
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_protect_counts_never_leaves_a_small_residual(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    table = pd.DataFrame(rng.poisson(rng.uniform(0.5, 8), size=(5, 6)))
+    protect_counts_checked(table, k=int(rng.integers(2, 7)))
+
+
+def assert_no_small_residual(truth: pd.DataFrame, shown: pd.DataFrame, k: int) -> None:
+    """Subtracting what is shown from any known total never isolates 1..k-1 firms.
+
+    A row (column) total is known when the row shows some firms; the totals of
+    the rows that show none are known together, as the grand total minus the rest.
+    """
+    hidden = truth - shown
+    for axis in (1, 0):
+        known = (shown > 0).any(axis=axis)
+        residuals = hidden.sum(axis=axis)[known].tolist()
+        residuals.append(truth.sum(axis=axis)[~known].sum())
+        for residual in residuals:
+            assert residual == 0 or residual >= k, (axis, residual)
+
+
+def _assert_counts_safe(layer: pd.DataFrame, columns: list[str], k: int) -> None:
+    for col in columns:
+        values = layer[col].dropna().astype(int)
+        assert ((values == 0) | (values >= k)).all(), (col, values[(values > 0) & (values < k)])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_group_below_k_in_any_layer(seed: int, areas: gpd.GeoDataFrame) -> None:
+    firms = pr.classify_ateco(random_firms(seed))
+    k = [3, 5, 7][seed % 3]
+    zones = {"core": CORE, "extension": EXTENSION}
+
+    spec = pr.sector_specialisation(firms, areas=areas, min_group_size=k, **zones)
+    _assert_counts_safe(spec, ["firms"], k)
+    truth = pd.crosstab(firms["municipality"], firms["ateco_section"])
+    published = spec.pivot_table(index="area", columns="sector", values="firms", aggfunc="sum")
+    published = published.reindex_like(truth).fillna(0)
+    # municipality x sector: what is hidden in each municipality and each sector is 0 or >= k.
+    assert_no_small_residual(truth, published, k)
+
+    clusters = pr.firm_clusters(firms, eps_m=300, min_firms=k, **zones)
+    _assert_counts_safe(clusters, ["firms"], k)
+
+    sites = pr.service_sites(firms, p=3, max_distance_m=500, min_group_size=k, **zones)
+    _assert_counts_safe(sites, ["firms_served"], k)
+    served = sites["firms_served"]
+    if served.isna().any() and served.notna().any():
+        covered = round(sites["coverage_firms_pct"].iloc[0] / 100 * len(firms))
+        assert covered - served.sum() >= k
+
+    needs = pr.needs_summary(firms, areas, min_group_size=k, **zones)
+    counts = [c for c in needs.columns if str(needs[c].dtype) == "Int64"]
+    _assert_counts_safe(needs, counts, k)
+    rows = needs.set_index(["level", "name"])
+    for col in counts:
+        # Each published count and its complement within the group are 0 or >= k ...
+        rest = (rows["firms"] - rows[col]).dropna()
+        assert ((rest == 0) | (rest >= k)).all(), col
+        # ... and subtracting published areas from their zone, or zones from the
+        # district, never isolates fewer than k firms.
+        for zone, members in (("core", CORE), ("extension", EXTENSION)):
+            if pd.isna(rows.loc[("zone", zone), col]):
+                continue
+            for values in (rows[col], rows["firms"] - rows[col]):
+                shown = values.loc[[("area", m) for m in members]].dropna().sum()
+                residual = values.loc[("zone", zone)] - shown
+                assert residual == 0 or residual >= k, (col, zone, residual)
+        if pd.notna(rows.loc[("district", "district"), col]):
+            shown = rows.loc[[("zone", "core"), ("zone", "extension")], col].dropna().sum()
+            residual = rows.loc[("district", "district"), col] - shown
+            assert residual == 0 or residual >= k, (col, residual)
+    # Sums are shown only with the count of the firms behind them.
+    assert (needs["employees"].isna() == needs["firms"].isna()).all()
+    assert (needs.loc[needs["hiring_needs"].notna(), "firms_hiring"].notna()).all()
+
+
+def test_firms_layer_keeps_answers_local(district: gpd.GeoDataFrame) -> None:
+    public = pr.firms_layer(district, core=CORE, extension=EXTENSION)
+    # "name" is kept for the OSM firms only (public OSM data); respondents have none.
+    assert not (set(pr.SENSITIVE_FIELDS) - {"name"}) & set(public.columns)
+    assert public["name"].isna().all()
+    assert set(public["position"]) == {"h3:9"}
+    # Positions are generalised: no firm stays where it answered from.
+    exact = {(round(p.x, 3), round(p.y, 3)) for p in district.geometry}
+    assert not {(round(p.x, 3), round(p.y, 3)) for p in public.geometry} & exact
+    assert public.geometry.distance(district.geometry.reset_index(drop=True)).max() < 400
+    assert set(public["zone"]) == {"core", "extension"}
+    local = pr.firms_layer(district, publish_answers=True)
+    assert {"employees", "critical_issues", "firm_id", "name"} <= set(local.columns)
+    assert local.geometry.geom_equals(district.geometry.reset_index(drop=True)).all()
+
+
+# --------------------------------------------------------------------------- ground truth
+
+
+def test_specialised_area_is_found(district: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> None:
+    spec = pr.sector_specialisation(district, areas=areas, min_group_size=K)
+    manufacturing = spec[spec["sector"] == "C"].sort_values("lq", ascending=False)
+    top = manufacturing.iloc[0]
+    assert top["area"] == "Ciserano"
+    assert top["specialised"] and top["lq"] > 1.5
+    assert (manufacturing["lq"].iloc[1:] < 1).all()
+    assert top.geometry.equals(areas.loc["Ciserano"].geometry)
+    # Against a reference where manufacturing is common, Ciserano is less specialised.
+    ref = pr.sector_specialisation(
+        district, areas=areas, min_group_size=K, reference={"C": 0.9, "M": 0.1}
+    )
+    assert ref.set_index(["area", "sector"]).loc[("Ciserano", "C"), "lq"] < top["lq"]
+    # By hexagon: with no other firm near the cluster, its hexagon stands out. (A single
+    # firm of another sector in the same hexagon would hide it: the hexagon's total is
+    # known from its share, so the one firm could be recovered from the 24.)
+    far = district.geometry.distance(Point(1000, 1000)) > 800
+    alone = district[(district["ateco"] == "25.62") | far]
+    hexes = pr.sector_specialisation(alone, by="h3", h3_resolution=8, min_group_size=K)
+    best = hexes.sort_values(["lq", "firms"], ascending=False).iloc[0]
+    assert best["sector"] == "C" and best.geometry.distance(Point(1000, 1000)) < 500
+
+
+def test_manufacturing_cluster_is_found(district: gpd.GeoDataFrame) -> None:
+    clusters = pr.firm_clusters(district, eps_m=120, min_firms=K)
+    manufacturing = clusters[clusters["sector"] == "C"]
+    assert len(manufacturing) == 1
+    cluster = manufacturing.iloc[0]
+    assert cluster.geometry.contains(Point(1000, 1000))
+    assert cluster["firms"] >= 20 and cluster["municipalities"] == "Ciserano"
+    assert cluster["sector_en"] == "Manufacturing"
+    # Scattered services over 16 km² make no cluster at this radius.
+    assert clusters["firms"].min() >= K
+
+
+def test_best_service_site_is_found() -> None:
+    rng = np.random.default_rng(3)
+    centres = [(0.0, 0.0), (3000.0, 0.0)]
+    pts = [Point(cx + rng.uniform(-100, 100), cy + rng.uniform(-100, 100))
+           for cx, cy in centres for _ in range(10)]  # fmt: skip
+    firms = gpd.GeoDataFrame({"employees": [5] * 20}, geometry=pts, crs=CRS)
+    firms["ateco"] = "25.62"
+    cands = gpd.GeoDataFrame(
+        geometry=[Point(1500, 0), Point(0, 0), Point(3000, 0), Point(0, 900)],
+        index=["middle", "west", "east", "north"],
+        crs=CRS,
+    )
+    sites = pr.service_sites(firms, candidates=cands, p=2, max_distance_m=300, min_group_size=K)
+    assert sorted(sites["candidate"]) == ["east", "west"]
+    assert (sites["coverage_firms_pct"] == 100).all()
+    assert sites["firms_served"].tolist() == [10, 10]
+    one = pr.service_sites(firms.iloc[:13], candidates=cands, p=1, max_distance_m=300)
+    assert one["candidate"].tolist() == ["west"]
+
+
+def _grid_graph(n: int = 11, step: float = 100.0) -> nx.MultiDiGraph:
+    graph = nx.MultiDiGraph(crs=CRS)
+    for i, j in itertools.product(range(n), range(n)):
+        graph.add_node(i * n + j, x=i * step, y=j * step)
+    for i, j in itertools.product(range(n), range(n)):
+        for di, dj in ((1, 0), (0, 1)):
+            if i + di < n and j + dj < n:
+                a, b = i * n + j, (i + di) * n + j + dj
+                graph.add_edge(a, b, length=step)
+                graph.add_edge(b, a, length=step)
+    return graph
+
+
+def test_service_site_on_the_walk_graph_uses_network_distance() -> None:
+    graph = _grid_graph()
+    # Firms on the four nodes around (500, 500), 100 m away along the grid; one far corner firm.
+    pts = [Point(400, 500), Point(600, 500), Point(500, 400), Point(500, 600), Point(0, 0)]
+    firms = gpd.GeoDataFrame({"employees": [1] * 5}, geometry=pts, crs=CRS)
+    firms["ateco"] = "62.01"
+    sites = pr.service_sites(
+        firms, graph=graph, p=1, max_distance_m=150, weight="firms", min_group_size=1
+    )
+    assert sites.geometry.iloc[0].equals(Point(500, 500))
+    assert sites["mode"].iloc[0] == "graph" and sites["coverage_firms_pct"].iloc[0] == 80.0
+    # A diagonal neighbour is 141 m away in a straight line but 200 m along the streets.
+    diag = gpd.GeoDataFrame({"employees": [1]}, geometry=[Point(600, 600)], crs=CRS)
+    diag["ateco"] = "62.01"
+    cand = gpd.GeoDataFrame(geometry=[Point(500, 500)], crs=CRS)
+    straight = pr.service_sites(diag, candidates=cand, p=1, max_distance_m=150, min_group_size=1)
+    network = pr.service_sites(
+        diag, candidates=cand, graph=graph, p=1, max_distance_m=150, min_group_size=1
+    )
+    assert straight["coverage_firms_pct"].iloc[0] == 100.0
+    assert network["coverage_firms_pct"].iloc[0] == 0.0
+
+
+def test_needs_compare_core_and_extension(
+    district: gpd.GeoDataFrame, areas: gpd.GeoDataFrame
+) -> None:
+    needs = pr.needs_summary(district, areas, min_group_size=K, core=CORE, extension=EXTENSION)
+    rows = needs.set_index(["level", "name"])
+    assert rows.loc[("district", "district"), "firms"] == len(district)
+    assert rows.loc[("zone", "core"), "firms"] == (district["municipality"] != "Osio").sum()
+    assert rows.loc[("zone", "extension"), "firms"] == (district["municipality"] == "Osio").sum()
+    assert set(needs["level"]) == {"area", "zone", "district", "work_table"}
+    employees = rows.loc[("district", "district"), "employees"]
+    assert employees == district["employees"].sum()
+
+
+def test_osm_matching_and_coverage(areas: gpd.GeoDataFrame) -> None:
+    firms = gpd.GeoDataFrame(
+        {"name": ["Rossi Meccanica Srl", "Bianchi", "Verdi"], "municipality": "Ciserano",
+         "ateco": "25.62"},
+        geometry=[Point(100, 100), Point(500, 500), Point(900, 900)], crs=CRS,
+    )  # fmt: skip
+    osm = gpd.GeoDataFrame(
+        {"osm_id": [1, 2, 3], "osm_type": "node", "name": ["Rossi Meccanica", None, "Neri"],
+         "kind": "office=company", "source": "poi"},
+        geometry=[Point(190, 100), Point(510, 500), Point(1500, 1500)], crs=CRS,
+    )  # fmt: skip
+    matches = pr.match_firms(firms, osm, max_distance_m=40)
+    assert matches["osm_id"].tolist()[:2] == [1, 2] and pd.isna(matches["osm_id"].iloc[2])
+    layer = pr.firms_layer(firms, osm=osm, matches=matches, areas=areas)
+    assert layer.loc[layer["status"] == "osm_only", "name"].tolist() == ["Neri"]
+    assert layer.loc[layer["status"] == "respondent", "osm_matched"].tolist() == [
+        True, True, False,
+    ]  # fmt: skip
+    needs = pr.needs_summary(firms, areas, min_group_size=1, osm=osm, matches=matches)
+    row = needs.set_index("name").loc["Ciserano"]
+    assert (row["osm_firms"], row["osm_not_answered"], row["firms"]) == (3, 1, 3)
+    assert row["response_rate"] == 0.75
+
+
+def test_bad_inputs_name_the_value(district: gpd.GeoDataFrame) -> None:
+    with pytest.raises(ValueError, match="got 0"):
+        pr.service_sites(district, p=0)
+    with pytest.raises(CRSError, match="geographic"):
+        pr.sector_specialisation(district.to_crs(4326))
+    with pytest.raises(ValueError, match="'county'"):
+        pr.sector_specialisation(district, by="county")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="min_group_size must be at least 1, got 0"):
+        pr.protect_counts(pd.Series([1, 2]), 0)
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def test_sample_run_writes_safe_production_layers(sample_config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import geodistrict as gd
+
+    result = gd.run(sample_config, out=tmp_path, only=["base", "surveys", "production"])
+    layers = result.manifest["layers"]
+    for name in ("firms", "sector_specialisation", "firm_clusters", "service_sites",
+                 "production_needs"):  # fmt: skip
+        assert layers[name]["features"] > 0, name
+        assert "OpenStreetMap" in layers[name]["attribution"] or name in (
+            "sector_specialisation", "firm_clusters",
+        )  # fmt: skip
+        assert layers[name]["title"] != name.replace("_", " ").capitalize()
+    gpkg = result.folder / "sample.gpkg"
+    firms = pyogrio.read_dataframe(gpkg, layer="firms")
+    assert not set(FIRMS.field_names) - {"ateco", "municipality", "name"} & set(firms.columns)
+    assert not {"employees", "critical_issues", "firm_id", "osm_building_id", "note"} & set(
+        firms.columns
+    )
+    assert firms.loc[firms["status"] == "respondent", "name"].isna().all()
+    k = sample_config.production.min_group_size
+    spec = pyogrio.read_dataframe(gpkg, layer="sector_specialisation")
+    assert (spec["firms"] >= k).all()
+    assert ((spec["area"] == "Punavuori") & (spec["sector"] == "C") & spec["specialised"]).any()
+    clusters = pyogrio.read_dataframe(gpkg, layer="firm_clusters")
+    assert (clusters["firms"] >= k).all()
+    needs = pyogrio.read_dataframe(gpkg, layer="production_needs")
+    counts = ["firms", "firms_hiring", "issue_security", "table_training_work"]
+    _assert_counts_safe(needs, counts, k)
+    assert {"core", "extension"} <= set(needs["name"])
+
+
+@pytest.mark.parametrize("name", ["firms_template.csv", "firms_template.xlsx"])
+def test_blank_templates_follow_the_schema(name: str) -> None:
+    from openpyxl import load_workbook
+
+    from geodistrict.sources.surveys import read_survey
+
+    path = Path(__file__).resolve().parent.parent / "data" / "templates" / name
+    if name.endswith(".csv"):
+        firms = read_survey(path, FIRMS)
+        assert len(firms) == 1 and firms["ateco"].iloc[0] == "25.62"
+        assert pr.classify_ateco(firms)["ateco_section"].iloc[0] == "C"
+    else:
+        book = load_workbook(path)
+        header = [c.value for c in book["firms"][1]]
+        assert header == list(FIRMS.field_names)
+        notes = book["istruzioni - instructions"]
+        described = {row[0] for row in notes.iter_rows(min_row=2, values_only=True)}
+        assert set(FIRMS.field_names) <= described
