@@ -654,7 +654,7 @@ def lts_agreement(network: pd.DataFrame, *, metric: bool = True) -> dict[str, An
     Raises
     ------
     ImportError
-        If ``osm-lts`` is not installed (``pip install geodistrict[bench]``).
+        If ``osm-lts`` is not installed (``pip install osm-lts``, part of the ``dev`` extra).
 
     Examples
     --------
@@ -667,7 +667,7 @@ def lts_agreement(network: pd.DataFrame, *, metric: bool = True) -> dict[str, An
     try:
         import osm_lts
     except ImportError as exc:  # pragma: no cover - bench extra
-        raise ImportError("lts_agreement needs osm-lts: pip install 'geodistrict[bench]'") from exc
+        raise ImportError("lts_agreement needs osm-lts: pip install osm-lts") from exc
     keys = {
         "highway": "highway",
         "maxspeed": "maxspeed",

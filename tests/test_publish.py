@@ -95,6 +95,10 @@ def server(
         publish += ["--postgis", dsn]
     done = subprocess.run(publish, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+    pygeoapi = Path(sys.executable).with_name("pygeoapi")
+    validate = [str(pygeoapi), "config", "validate", "-c", str(target / "pygeoapi.yml")]
+    checked = subprocess.run(validate, capture_output=True, text=True, check=False)
+    assert checked.returncode == 0 and "Valid configuration" in checked.stdout, checked
     log = target / "server.log"
     process = subprocess.Popen(
         [
