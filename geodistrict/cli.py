@@ -151,6 +151,9 @@ def _cmd_publish(args: argparse.Namespace) -> int:
 
     from geodistrict.publish import pygeoapi_config, write_pygeoapi_config
 
+    # pygeoapi's Parquet provider warns that integer ids are "not numeric" (its test is
+    # inverted); the ids are integers on purpose.
+    logging.getLogger("pygeoapi.provider.parquet").setLevel(logging.ERROR)
     url = args.url or f"http://127.0.0.1:{args.port}"
     target = Path(args.to)
     if args.postgis:

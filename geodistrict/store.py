@@ -75,7 +75,12 @@ def _served(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     served = gdf.copy()
     for col in SERVED_AS_TEXT:
         if col in served.columns:
-            served[col] = [None if pd.isna(v) else str(int(v)) for v in served[col]]
+            # object dtype: pandas 3 would store a list of str as Arrow large_string.
+            served[col] = pd.Series(
+                [None if pd.isna(v) else str(int(v)) for v in served[col]],
+                index=served.index,
+                dtype=object,
+            )
     served.insert(0, "fid", range(1, len(served) + 1))
     return served
 

@@ -229,7 +229,7 @@ def test_collections_carry_titles_crs_and_attribution(server: str) -> None:
     status, italian = _get(f"{server}/collections/sample-pois?f=json&lang=it")
     assert status == 200 and "Punti di interesse" in italian["title"]
     status, queryables = _get(f"{server}/collections/sample-pois/queryables?f=json")
-    assert status == 200 and "amenity" in queryables["properties"]
+    assert status == 200 and {"amenity", "osm_id"} <= set(queryables["properties"])
 
 
 def test_qgis_reads_every_collection_completely(server: str, district: Path) -> None:

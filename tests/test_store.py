@@ -48,9 +48,13 @@ def test_layers_land_in_gpkg_parquet_and_manifest(tmp_path: Path) -> None:
 
 
 def test_parquet_strings_are_plain_string_not_large_string(tmp_path: Path) -> None:
-    write_layers({"pois": _points(3)}, tmp_path, district="d")
+    points = _points(3)
+    points["osm_id"] = [2**40, 7, None]  # served as text
+    write_layers({"pois": points}, tmp_path, district="d")
     schema = pq.read_schema(tmp_path / "d" / "parquet" / "pois.parquet")
     assert schema.field("name").type == pa.string()
+    assert schema.field("osm_id").type == pa.string()
+    assert not [f.name for f in schema if pa.types.is_large_string(f.type)]
     assert b"geo" in schema.metadata and b"geodistrict" in schema.metadata
 
 
