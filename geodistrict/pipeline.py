@@ -25,7 +25,7 @@ from typing import Any
 import geopandas as gpd
 
 from geodistrict import store
-from geodistrict.area import area_lonlat, study_area
+from geodistrict.area import clip_polygon
 from geodistrict.config import DistrictConfig
 from geodistrict.errors import ConfigError
 from geodistrict.ingest import BaseLayers, load_base_layers
@@ -77,12 +77,10 @@ def _surveys_step(ctx: RunContext) -> dict[str, gpd.GeoDataFrame]:
               ("firms", cfg.firms, surveys.FIRMS)]  # fmt: skip
     if not any(path for _, path, _ in wanted):
         return {}
-    lonlat = area_lonlat(ctx.config)
+    # The base layers already hold the study area: no second lookup of the area.
+    area = ctx.base.study_area
     crs = ctx.base.crs
-    buffer_m = ctx.config.area.buffer_m
-    if buffer_m > 0:
-        area = study_area(ctx.config)
-        lonlat = gpd.GeoSeries(area.buffer(buffer_m), crs=area.crs).to_crs(4326).iloc[0]
+    lonlat = gpd.GeoSeries([clip_polygon(area)], crs=crs).to_crs(4326).iloc[0]
     for name, path, schema in wanted:
         if path is not None:
             ctx.surveys[name] = surveys.read_survey(path, schema, area_lonlat=lonlat, crs=crs)

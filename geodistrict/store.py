@@ -134,7 +134,8 @@ def read_manifest(folder: str | os.PathLike[str]) -> dict[str, Any]:
     return data
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write a text file atomically (temporary file in the same folder, then rename)."""
     with tempfile.NamedTemporaryFile(
         "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False,
         encoding="utf-8",
@@ -252,7 +253,7 @@ def write_layers(
         if parquet_dir.is_dir():
             os.replace(parquet_dir, old_parquet)
         os.replace(new_parquet, parquet_dir)
-        _atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
     except Exception as exc:
         if isinstance(exc, OutputError):
             raise
@@ -328,7 +329,7 @@ def add_raster(
     rasters[name] = {"name": name, "file": name, **meta, "created": created}
     manifest["rasters"] = rasters
     try:
-        _atomic_write_text(target / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        atomic_write_text(target / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
     except OSError as exc:
         raise OutputError(f"cannot update the manifest in {str(target)!r}: {exc}") from exc
     log.info("wrote raster %s", target / name)

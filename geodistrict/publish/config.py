@@ -34,7 +34,7 @@ from geodistrict import __version__
 from geodistrict.errors import ConfigError
 from geodistrict.publish.postgis import connection_settings, schema_name
 from geodistrict.sources.osm import OSM_ATTRIBUTION
-from geodistrict.store import read_manifest
+from geodistrict.store import atomic_write_text, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -264,14 +264,8 @@ def write_pygeoapi_config(config: Mapping[str, Any], folder: str | os.PathLike[s
     Path(config["server"]["manager"]["output_dir"]).mkdir(parents=True, exist_ok=True)
     config_path = target / "pygeoapi.yml"
     text = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
-    _atomic_text(config_path, text)
+    atomic_write_text(config_path, text)
     openapi = get_oas(dict(config), fail_on_invalid_collection=True)
-    _atomic_text(target / "openapi.yml", yaml.safe_dump(openapi, sort_keys=False))
+    atomic_write_text(target / "openapi.yml", yaml.safe_dump(openapi, sort_keys=False))
     log.info("wrote %s and openapi.yml (%d collections)", config_path, len(config["resources"]))
     return config_path
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
