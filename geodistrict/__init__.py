@@ -7,7 +7,7 @@ Turns OpenStreetMap data and a district's own surveys into the layers a
 Examples
 --------
 >>> import geodistrict as gd
->>> cfg = gd.load_config("config/sample.yml")
+>>> cfg = gd.datasets.sample_config()
 >>> layers = gd.load_base_layers(cfg)
 >>> layers.crs.to_epsg()
 32635
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 
-__version__ = "0.1.0"
-
+from geodistrict import datasets
+from geodistrict._version import __version__
 from geodistrict.area import local_crs, study_area
 from geodistrict.config import DistrictConfig, load_config
 from geodistrict.errors import (
@@ -51,6 +51,7 @@ __all__ = [
     "SurveyError",
     "__version__",
     "build_graph",
+    "datasets",
     "load_base_layers",
     "load_config",
     "local_crs",

@@ -7,14 +7,22 @@ gets the same message everywhere.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import pandas as pd
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from geodistrict.errors import CRSError, EmptyAreaError, InputFileNotFoundError
+from geodistrict.errors import (
+    CRSError,
+    EmptyAreaError,
+    InputFileNotFoundError,
+    MissingColumnError,
+    ParameterError,
+)
 
 
 def existing_file(path: str | Path, *, what: str = "file") -> Path:
@@ -100,3 +108,36 @@ def lonlat_problem(
             return f"longitude/latitude look swapped (lon={lon}, lat={lat})"
         return f"point (lon={lon}, lat={lat}) lies outside the study area"
     return None
+
+
+def require_columns(
+    frame: pd.DataFrame, columns: Iterable[str], *, what: str = "layer", hint: str = ""
+) -> pd.DataFrame:
+    """Raise :class:`MissingColumnError` naming the first missing column and how to add it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "category"], what="units",
+    ...                 hint="classify them with gd.classify_units(pois)")
+    Traceback (most recent call last):
+    ...
+    geodistrict.errors.MissingColumnError: units have no column 'category': classify them with gd.classify_units(pois)
+    """  # noqa: E501
+    for column in columns:
+        if column not in frame.columns:
+            raise MissingColumnError(what, column, hint=hint)
+    return frame
+
+
+def positive(value: float, *, name: str, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float, or raise :class:`ParameterError` quoting it."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number, got {value!r}") from None
+    ok = number >= 0 if allow_zero else number > 0
+    if not (ok and math.isfinite(number)):
+        kind = "non-negative" if allow_zero else "positive"
+        raise ParameterError(f"{name} must be a finite {kind} number, got {value!r}")
+    return number

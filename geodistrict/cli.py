@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from tqdm import tqdm
 
-from geodistrict import __version__
+from geodistrict._version import __version__
 from geodistrict.config import load_config
 from geodistrict.errors import ConfigError, GeodistrictError, NetworkUnavailableError
 

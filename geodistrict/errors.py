@@ -44,6 +44,29 @@ class OutputError(GeodistrictError, OSError):
     """Results could not be written."""
 
 
+class ParameterError(GeodistrictError, ValueError):
+    """A function argument has a value it cannot take (the message quotes it)."""
+
+
+class MissingColumnError(GeodistrictError, KeyError):
+    """A GeoDataFrame lacks a column an analysis needs; the message says how to add it."""
+
+    def __init__(self, what: str, column: str, *, hint: str = "") -> None:
+        self.what = what
+        self.column = column
+        text = f"{what} have no column {column!r}"
+        if hint:
+            text += f": {hint}"
+        super().__init__(text)
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
+class PipelineError(GeodistrictError, RuntimeError):
+    """Pipeline steps whose declared inputs no step provides, or a step that broke its word."""
+
+
 @dataclass(frozen=True)
 class Problem:
     """One problem found in an input file, located by row and column.

@@ -45,7 +45,8 @@ import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
 
-from geodistrict import __version__, _validate
+from geodistrict import _validate
+from geodistrict._version import __version__
 from geodistrict.area import clip_polygon, study_area
 from geodistrict.config import DistrictConfig
 from geodistrict.errors import EmptyAreaError

@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyproj import CRS
 
-from geodistrict import __version__
+from geodistrict._version import __version__
 from geodistrict.catalogue import layer_info
 from geodistrict.errors import OutputError
 from geodistrict.styles import write_styles

@@ -30,7 +30,7 @@ from typing import Any
 
 import yaml
 
-from geodistrict import __version__
+from geodistrict._version import __version__
 from geodistrict.errors import ConfigError
 from geodistrict.publish.postgis import connection_settings, schema_name
 from geodistrict.sources.osm import OSM_ATTRIBUTION

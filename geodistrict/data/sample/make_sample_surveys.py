@@ -8,7 +8,7 @@ on.  Every row says so in its ``note`` column.
 
 Run from the repository root (the output is committed)::
 
-    .venv/bin/python data/sample/make_sample_surveys.py
+    .venv/bin/python geodistrict/data/sample/make_sample_surveys.py
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from geodistrict.config import DistrictConfig
 from geodistrict.ingest import load_base_layers
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parent.parent.parent
 SEED = 20261122
 NOTE = "ILLUSTRATIVE sample data (invented, not surveyed)"
 N_VACANT = 24

@@ -1,0 +1,297 @@
+"""The pipeline runner: declared steps, ordered from what they need and provide.
+
+A :class:`Step` names what it **needs** (values another step must provide:
+the run refuses to start without a provider), what it **uses** when present
+(values of other steps of the same run, used to order steps but never
+required), the **layers** it writes and the in-memory **data** it hands on
+(graphs, survey frames). :func:`order_steps` sorts the selected steps
+topologically from those declarations; :func:`run` runs them and writes every
+layer at the end, atomically, so a failing step leaves the previous outputs
+intact.
+
+Analysis modules know nothing of this: each step module in
+:mod:`geodistrict.pipeline.steps` reads the configuration and calls the
+analyses' public functions.
+
+Examples
+--------
+>>> import geodistrict as gd, tempfile
+>>> result = gd.run(gd.datasets.sample_config(), out=tempfile.mkdtemp(), only=["base"])
+>>> result.manifest["layers"]["pois"]["features"] > 1000
+True
+"""
+
+from __future__ import annotations
+
+import graphlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from geodistrict import store
+from geodistrict.config import DistrictConfig
+from geodistrict.errors import ConfigError, PipelineError
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RunContext", "RunResult", "Step", "order_steps", "run", "run_steps"]
+
+
+@dataclass
+class RunContext:
+    """What steps share during one run: the configuration and every value provided so far."""
+
+    config: DistrictConfig
+    use_cache: bool = True
+    values: dict[str, Any] = field(default_factory=dict)
+    #: Raster files by file name: a function that writes the file atomically at the
+    #: path it gets and returns its metadata (see :func:`geodistrict.store.add_raster`).
+    rasters: dict[str, Callable[[Path], dict[str, Any]]] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise PipelineError(
+                f"no step of this run provided {name!r}; provided so far: "
+                f"{sorted(self.values) or 'nothing'}"
+            ) from None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A value if some step of this run provided it, else ``default``."""
+        return self.values.get(name, default)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One pipeline step and its declarations.
+
+    Attributes
+    ----------
+    name, description : str
+        Shown by ``geodistrict run --only`` and the progress bar.
+    func : callable
+        ``func(ctx) -> {name: value}``: returns exactly the declared ``layers``
+        it computed (a subset when there is nothing to write) and ``data``.
+    needs : tuple of str
+        Values that must be provided by an earlier step (run automatically).
+    uses : tuple of str
+        Values used when another step of this run provides them.
+    layers : tuple of str
+        GeoDataFrames written to the district outputs.
+    data : tuple of str
+        In-memory values for later steps (not written).
+    check : callable, optional
+        ``check(config)`` raises :class:`~geodistrict.errors.ConfigError` for
+        settings only this step can judge; ``geodistrict check`` calls it.
+    """
+
+    name: str
+    description: str
+    func: Callable[[RunContext], Mapping[str, Any]]
+    needs: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()
+    data: tuple[str, ...] = ()
+    check: Callable[[DistrictConfig], None] | None = None
+
+    @property
+    def provides(self) -> tuple[str, ...]:
+        """Everything this step provides: its layers and its data."""
+        return self.layers + self.data
+
+
+def _providers(steps: Sequence[Step]) -> dict[str, Step]:
+    found: dict[str, Step] = {}
+    for step in steps:
+        for name in step.provides:
+            if name in found:
+                raise PipelineError(
+                    f"{name!r} is provided by two steps: {found[name].name!r} and {step.name!r}"
+                )
+            found[name] = step
+    return found
+
+
+def order_steps(
+    steps: Sequence[Step], *, only: Iterable[str] | None = None
+) -> tuple[list[Step], set[str]]:
+    """The steps to run, in an order that respects their declarations.
+
+    Parameters
+    ----------
+    steps : sequence of Step
+        Every known step.
+    only : iterable of str, optional
+        Run these steps (plus, automatically, the steps providing what they need).
+
+    Returns
+    -------
+    (ordered steps, names of the selected steps)
+        Steps added only because another needs them are run but their
+        layers are not written.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown step name in ``only``.
+    PipelineError
+        When a step needs a value no step provides, or the declarations form a cycle.
+
+    Examples
+    --------
+    >>> from geodistrict.pipeline import STEPS
+    >>> ordered, selected = order_steps(STEPS, only=["vacancy"])
+    >>> [s.name for s in ordered], sorted(selected)
+    (['base', 'surveys', 'vacancy'], ['vacancy'])
+    """
+    by_name = {s.name: s for s in steps}
+    providers = _providers(steps)
+    for step in steps:
+        missing = [n for n in step.needs if n not in providers]
+        if missing:
+            raise PipelineError(
+                f"step {step.name!r} needs {missing!r}, which no step provides; the steps "
+                f"provide: {', '.join(sorted(providers))}"
+            )
+    if only:
+        wanted = list(dict.fromkeys(only))
+        unknown = [name for name in wanted if name not in by_name]
+        if unknown:
+            raise ConfigError(
+                f"unknown step(s) {unknown!r}; the steps are: {', '.join(s.name for s in steps)}"
+            )
+        selected = set(wanted)
+    else:
+        selected = set(by_name)
+    chosen = set(selected)
+    todo = list(chosen)
+    while todo:  # add the providers of what the chosen steps need, transitively
+        for need in by_name[todo.pop()].needs:
+            provider = providers[need].name
+            if provider not in chosen:
+                chosen.add(provider)
+                todo.append(provider)
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for step in steps:  # declaration order breaks ties
+        if step.name in chosen:
+            before = {
+                providers[n].name
+                for n in (*step.needs, *step.uses)
+                if n in providers and providers[n].name in chosen and providers[n] is not step
+            }
+            sorter.add(step.name, *before)
+    try:
+        names = list(sorter.static_order())
+    except graphlib.CycleError as exc:
+        raise PipelineError(
+            f"pipeline steps depend on each other in a cycle: {exc.args[1]}"
+        ) from None
+    rank = {s.name: i for i, s in enumerate(steps)}
+    # static_order is a valid order; re-sort stably by (depth, declaration) for readability
+    depth: dict[str, int] = {}
+    for name in names:
+        step = by_name[name]
+        deps = [providers[n].name for n in (*step.needs, *step.uses) if n in providers]
+        depth[name] = 1 + max((depth[d] for d in deps if d in depth), default=-1)
+    names.sort(key=lambda n: (depth[n], rank[n]))
+    return [by_name[n] for n in names], selected
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run wrote."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    written: dict[str, int]
+    seconds: dict[str, float]
+
+
+def run_steps(
+    steps: Sequence[Step],
+    ctx: RunContext,
+    *,
+    on_step: Callable[[Step], None] | None = None,
+) -> dict[str, float]:
+    """Run already ordered steps on ``ctx``, checking that each keeps its declarations."""
+    seconds: dict[str, float] = {}
+    for step in steps:
+        if on_step is not None:
+            on_step(step)
+        started = time.perf_counter()
+        produced = dict(step.func(ctx))
+        extra = sorted(set(produced) - set(step.provides))
+        if extra:
+            raise PipelineError(f"step {step.name!r} returned undeclared value(s) {extra!r}")
+        ctx.values.update(produced)
+        seconds[step.name] = round(time.perf_counter() - started, 2)
+        log.info("step %s done in %.1f s", step.name, seconds[step.name])
+    return seconds
+
+
+def run(
+    config: DistrictConfig,
+    *,
+    out: str | Path | None = None,
+    only: Iterable[str] | None = None,
+    use_cache: bool = True,
+    on_step: Callable[[Step], None] | None = None,
+    steps: Sequence[Step] | None = None,
+) -> RunResult:
+    """Run a district's pipeline and write its layers.
+
+    Parameters
+    ----------
+    config : DistrictConfig
+        The district configuration.
+    out : str or Path, optional
+        Output root (default ``config.output.dir``); results go to ``out/<district>/``.
+    only : iterable of str, optional
+        Run only these steps (see :data:`geodistrict.pipeline.STEPS`) and what
+        they need; layers of an earlier run from other steps are kept as they were.
+    use_cache : bool, default True
+        Reuse cached base layers.
+    on_step : callable, optional
+        Called with each :class:`Step` before it runs (the CLI shows progress).
+    steps : sequence of Step, optional
+        The steps to choose from (default :data:`geodistrict.pipeline.STEPS`).
+
+    Returns
+    -------
+    RunResult
+    """
+    if steps is None:
+        from geodistrict.pipeline.steps import STEPS
+
+        steps = STEPS
+    ordered, selected = order_steps(steps, only=only)
+    ctx = RunContext(config=config, use_cache=use_cache)
+    seconds = run_steps(ordered, ctx, on_step=on_step)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for step in ordered:
+        if step.name in selected:
+            layers.update({n: ctx.values[n] for n in step.layers if n in ctx.values})
+    out_root = Path(out) if out is not None else config.output.dir
+    source = config.osm.source + (f": {config.osm.path.name}" if config.osm.path else "")
+    manifest = store.write_layers(
+        layers,
+        out_root,
+        district=config.district,
+        title=config.title,
+        source=f"OpenStreetMap ({source})",
+        config_file=str(config.source_file) if config.source_file else None,
+    )
+    for name, write in ctx.rasters.items():  # after the vector layers succeeded
+        manifest = store.add_raster(store.district_dir(out_root, config.district), name, write)
+    return RunResult(
+        folder=store.district_dir(out_root, config.district),
+        manifest=manifest,
+        written={name: len(gdf) for name, gdf in layers.items()},
+        seconds=seconds,
+    )
