@@ -1,5 +1,5 @@
 # The two commands: `make demo` (set up, run the embedded sample) and `make test`.
-.PHONY: env demo serve test format clean
+.PHONY: env demo serve test check format clean
 
 VENV := .venv
 
@@ -17,6 +17,11 @@ serve: env
 
 test: env
 	@bash scripts/test.sh
+
+# The quick loop while editing: lint, types, and the tests that need neither the sample
+# district nor servers (seconds). CI runs the whole `make test`.
+check: env
+	@bash scripts/test.sh -m "not slow and not integration" -q
 
 format: env
 	$(VENV)/bin/ruff format .

@@ -95,10 +95,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from geodistrict.pipeline import STEPS, Step, run
+    from geodistrict.pipeline import STEPS, Step, order_steps, run
 
     config = load_config(args.config)
-    total = len(args.only) if args.only else len(STEPS)
+    total = len(order_steps(STEPS, only=args.only)[0])  # dependencies of --only run too
     with tqdm(total=total, unit="step", file=sys.stderr, disable=None) as bar:
         started: list[str] = []
 
@@ -133,9 +133,10 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from geodistrict.pipeline import run
+    from geodistrict.pipeline import check_config, run
 
     config = load_config(args.config)
+    check_config(config)
     print(f"{args.config}: configuration is valid ({config.title})")
     if config.surveys.vacant_units or config.surveys.firms:
         import tempfile

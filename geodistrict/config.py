@@ -250,9 +250,11 @@ class VacancyConfig(_Section):
     @field_validator("weights")
     @classmethod
     def _valid_weights(cls, value: dict[str, float]) -> dict[str, float]:
-        from geodistrict.priority import check_weights
-
-        check_weights(value)  # unknown names, negative or all-zero weights
+        # Criterion names and all-zero weightings are checked by the vacancy step
+        # (``geodistrict check`` and ``run``), which knows the criteria and the defaults.
+        for name, weight in value.items():
+            if weight < 0:
+                raise ValueError(f"weight {name!r} must not be negative (value {weight!r})")
         return value
 
 

@@ -64,8 +64,8 @@ def test_sample_config_loads() -> None:
     assert cfg.crs == "auto"
     assert cfg.source_file == (CONFIG_DIR / "sample.yml").resolve()
     expected = {
-        "vacant_units": ROOT / "data" / "sample" / "vacant_units.csv",
-        "firms": ROOT / "data" / "sample" / "firms.csv",
+        "vacant_units": ROOT / "geodistrict" / "data" / "sample" / "vacant_units.csv",
+        "firms": ROOT / "geodistrict" / "data" / "sample" / "firms.csv",
     }
     for key, want in expected.items():
         got = getattr(cfg.surveys, key)
@@ -81,8 +81,17 @@ def test_sample_config_loads_from_another_cwd(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     cfg = load_config(CONFIG_DIR / "sample.yml")
-    assert cfg.surveys.firms == (ROOT / "data" / "sample" / "firms.csv").resolve()
+    assert cfg.surveys.firms == (ROOT / "geodistrict" / "data" / "sample" / "firms.csv").resolve()
     assert cfg.surveys.vacant_units is not None and cfg.surveys.vacant_units.is_file()
+
+
+def test_packaged_sample_is_the_same_district_as_config_sample() -> None:
+    """gd.datasets.sample_config() (inside the package) and config/sample.yml must not drift."""
+    from geodistrict import datasets
+
+    repo = load_config(CONFIG_DIR / "sample.yml").model_dump(exclude={"source_file"})
+    packaged = datasets.sample_config().model_dump(exclude={"source_file"})
+    assert packaged == repo
 
 
 def test_zingonia_config_loads() -> None:

@@ -9,10 +9,20 @@ from geodistrict.pipeline.runner import (
     RunContext,
     RunResult,
     Step,
+    check_config,
     order_steps,
     run,
     run_steps,
 )
 from geodistrict.pipeline.steps import STEPS
 
-__all__ = ["STEPS", "RunContext", "RunResult", "Step", "order_steps", "run", "run_steps"]
+__all__ = [
+    "STEPS",
+    "RunContext",
+    "RunResult",
+    "Step",
+    "check_config",
+    "order_steps",
+    "run",
+    "run_steps",
+]

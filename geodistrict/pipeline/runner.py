@@ -39,7 +39,15 @@ from geodistrict.errors import ConfigError, PipelineError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RunContext", "RunResult", "Step", "order_steps", "run", "run_steps"]
+__all__ = [
+    "RunContext",
+    "RunResult",
+    "Step",
+    "check_config",
+    "order_steps",
+    "run",
+    "run_steps",
+]
 
 
 @dataclass
@@ -213,6 +221,23 @@ class RunResult:
     seconds: dict[str, float]
 
 
+def check_config(config: DistrictConfig, *, steps: Sequence[Step] | None = None) -> None:
+    """Run the configuration checks of the steps (default: every step).
+
+    Raises
+    ------
+    ConfigError
+        From the first step that finds a setting it cannot use.
+    """
+    if steps is None:
+        from geodistrict.pipeline.steps import STEPS
+
+        steps = STEPS
+    for step in steps:
+        if step.check is not None:
+            step.check(config)
+
+
 def run_steps(
     steps: Sequence[Step],
     ctx: RunContext,
@@ -271,6 +296,7 @@ def run(
 
         steps = STEPS
     ordered, selected = order_steps(steps, only=only)
+    check_config(config, steps=ordered)  # every mistake before any work
     ctx = RunContext(config=config, use_cache=use_cache)
     seconds = run_steps(ordered, ctx, on_step=on_step)
     layers: dict[str, gpd.GeoDataFrame] = {}
