@@ -22,6 +22,7 @@ from geodistrict.errors import (
     InputFileNotFoundError,
     MissingColumnError,
     ParameterError,
+    ParameterTypeError,
 )
 
 
@@ -52,7 +53,10 @@ def projected_crs(crs: object, *, what: str = "layer") -> CRS:
 def projected_frame(gdf: gpd.GeoDataFrame, *, what: str = "layer") -> gpd.GeoDataFrame:
     """Check that ``gdf`` is a GeoDataFrame in a projected CRS and return it."""
     if not isinstance(gdf, gpd.GeoDataFrame):
-        raise TypeError(f"{what} must be a GeoDataFrame, got {type(gdf).__name__!r}")
+        raise ParameterTypeError(
+            f"{what} must be a GeoDataFrame, got {type(gdf).__name__!r}: convert it with "
+            "geopandas.GeoDataFrame(frame, geometry=..., crs=...)"
+        )
     projected_crs(gdf.crs, what=what)
     return gdf
 

@@ -48,6 +48,10 @@ class ParameterError(GeodistrictError, ValueError):
     """A function argument has a value it cannot take (the message quotes it)."""
 
 
+class ParameterTypeError(ParameterError, TypeError):
+    """A function argument has the wrong type (e.g. a DataFrame where a GeoDataFrame goes)."""
+
+
 class MissingColumnError(GeodistrictError, KeyError):
     """A GeoDataFrame lacks a column an analysis needs; the message says how to add it."""
 

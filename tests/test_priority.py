@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import math
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from builders import CRS, points, square_grid
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shapely.geometry import LineString
 
-from geodistrict.errors import ConfigError
+from geodistrict.errors import ConfigError, MissingColumnError
 from geodistrict.priority import (
     CRITERIA,
     DEFAULT_WEIGHTS,
     check_weights,
+    compute_criteria,
     normalise,
     prioritise,
     rescore,
@@ -242,3 +246,33 @@ def test_prioritise_sorts_by_rank_with_robustness() -> None:
     assert out["rank"].is_monotonic_increasing
     assert {"p_top_k", "rank_lo", "rank_hi", "rank_median", "top_k"} <= set(out.columns)
     assert (out["top_k"] == 2).all()
+
+
+# ----------------------------------------------------------------- criteria on the user's own data
+
+
+def test_shops_without_category_name_the_missing_column() -> None:
+    units = points([(100, 105)])
+    shops = points([(110, 100), (0, 90)])  # not classified yet
+    with pytest.raises(MissingColumnError, match=r"'category'.*gd\.classify_units") as info:
+        compute_criteria(units, walk_graph=square_grid(3), commercial_units=shops)
+    assert info.value.column == "category"
+
+
+def test_bike_network_without_lts_names_the_missing_column() -> None:
+    bikes = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (200, 0)])], crs=CRS)
+    with pytest.raises(MissingColumnError, match=r"'lts'.*gd\.add_lts"):
+        compute_criteria(points([(100, 105)]), walk_graph=square_grid(3), bike_network=bikes)
+
+
+def test_units_snap_to_the_largest_strongly_connected_part() -> None:
+    # A one-way spur leaves the grid's corner (200, 0) to a node at (1000, 0) it
+    # cannot come back from: a unit beside that node walks from the corner instead.
+    graph = square_grid(3)
+    graph.add_node(99, x=1000.0, y=0.0)
+    graph.add_edge(2, 99, length=800.0)
+    units = points([(990, 0), (200, 0)], index=["spur", "corner"])
+    crit = compute_criteria(units, walk_graph=graph)
+    pd.testing.assert_index_equal(crit.index, units.index)
+    assert crit.loc["spur", "footfall"] > 0
+    assert crit.loc["spur", "footfall"] == crit.loc["corner", "footfall"]

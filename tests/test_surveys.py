@@ -14,7 +14,7 @@ import pytest
 from shapely.geometry import Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
 
-from geodistrict.errors import InputFileNotFoundError, Problem, SurveyError
+from geodistrict.errors import InputFileNotFoundError, ParameterError, Problem, SurveyError
 from geodistrict.sources.surveys import (
     FIRMS,
     VACANT_UNITS,
@@ -606,3 +606,14 @@ def test_unreadable_file_is_a_survey_error(tmp_path: Path, name: str) -> None:
     (problem,) = _problems(path)
     assert problem.row is None
     assert "cannot read" in problem.message
+
+
+def test_misused_arguments_are_parameter_errors(tmp_path: Path) -> None:
+    path = _csv_comma_utf8(tmp_path)
+    with pytest.raises(ParameterError, match="layer='x'"):
+        read_survey(path, VACANT_UNITS, layer="x")
+    no_position = SurveySchema("s", (SurveyField("unit_id", "str"),))
+    with pytest.raises(ParameterError, match="no 'lon'/'lat' fields"):
+        read_survey(path, no_position)
+    with pytest.raises(ParameterError, match="snake case"):
+        SurveyField("Unit ID", "str")

@@ -1,0 +1,73 @@
+"""Readers for the district's own surveys (vacant units, firms...).
+
+Municipal offices keep their surveys in Excel and export them in whatever
+form the office PC produces.  :func:`read_survey` reads such a file against a
+:class:`SurveySchema`, checks every value and either returns a clean, typed
+:class:`geopandas.GeoDataFrame` or raises one :class:`~geodistrict.errors.SurveyError`
+that lists *all* the problems of the file, each located by row and column, so
+the file can be fixed in one pass.
+
+Supported formats (chosen by the file suffix)
+--------------------------------------------
+``.csv`` / ``.txt``
+    Delimiter ``,``, ``;`` or tab (sniffed).  Encoding UTF-8 with or without
+    BOM, UTF-16 with BOM (Excel "Unicode text"), otherwise Windows-1252.
+    Numbers may use a decimal comma (``12,5``, ``1.250,5``) or a decimal point
+    (``12.5``, ``1,250.5``).
+``.xlsx`` / ``.xlsm``
+    Read with openpyxl through pandas; ``layer`` names the sheet (default: the
+    first one).  Cells typed by Excel (numbers, dates, booleans) are used as
+    they are; cells typed as text are parsed like CSV values.
+``.gpkg`` / ``.geojson`` / ``.json`` / ``.shp``
+    Read with pyogrio through geopandas; ``layer`` names the layer (required
+    when the file holds more than one).  The geometry comes from the file and
+    is reprojected to EPSG:4326 before the coordinate checks; any ``lon`` /
+    ``lat`` attribute columns are ignored in favour of the geometry.
+
+Row numbers
+-----------
+Rows are numbered like a spreadsheet: the header is row 1 and the first data
+row is row 2.  Fully blank rows are skipped but still counted, so the number
+always matches what the user sees in Excel.  For GeoPackage, GeoJSON and
+Shapefile inputs, feature *i* (counting from 0 in file order) is row *i + 2*,
+as if the attribute table had been exported to a spreadsheet.
+
+Headers
+-------
+Headers are matched case-insensitively, ignoring surrounding spaces, accents
+and punctuation (``" Superficie (mq) "`` matches the alias ``superficie_mq``,
+``"Proprietà"`` matches ``proprieta``).  Each field also accepts its aliases.
+
+Layout
+------
+* :mod:`~geodistrict.sources.surveys.schema`: :class:`SurveyField`, :class:`SurveySchema`,
+  header matching and :func:`schema_table`;
+* :mod:`~geodistrict.sources.surveys.values`: parsing of Italian values (decimal
+  commas, sì/no, dates, ATECO codes);
+* :mod:`~geodistrict.sources.surveys.readers`: :func:`read_survey` and the file formats;
+* :mod:`~geodistrict.sources.surveys.checks`: every problem of a file, and the result;
+* :mod:`~geodistrict.sources.surveys.schemas`: :data:`VACANT_UNITS` and :data:`FIRMS`.
+"""
+
+from geodistrict.sources.surveys.readers import read_survey
+from geodistrict.sources.surveys.schema import (
+    LAT,
+    LON,
+    FieldKind,
+    SurveyField,
+    SurveySchema,
+    schema_table,
+)
+from geodistrict.sources.surveys.schemas import FIRMS, VACANT_UNITS
+
+__all__ = [
+    "FIRMS",
+    "LAT",
+    "LON",
+    "VACANT_UNITS",
+    "FieldKind",
+    "SurveyField",
+    "SurveySchema",
+    "read_survey",
+    "schema_table",
+]

@@ -1,0 +1,243 @@
+"""The two surveys geodistrict reads: vacant units and firms."""
+
+from __future__ import annotations
+
+from geodistrict.sources.surveys.schema import LAT, LON, SurveyField, SurveySchema
+from geodistrict.sources.surveys.values import _ATECO_HELP, _ATECO_PATTERN
+
+__all__ = ["FIRMS", "VACANT_UNITS"]
+
+
+def _lon_field(description_suffix: str = "") -> SurveyField:
+    return SurveyField(
+        LON,
+        "float",
+        aliases=("longitudine", "longitude", "lng", "long", "x"),
+        description=(
+            "Longitude in decimal degrees, WGS 84 (EPSG:4326), e.g. `9.19`. Required unless "
+            "the file carries its own geometry (GeoPackage, GeoJSON, Shapefile)."
+            + description_suffix
+        ),
+    )
+
+
+def _lat_field(description_suffix: str = "") -> SurveyField:
+    return SurveyField(
+        LAT,
+        "float",
+        aliases=("latitudine", "latitude", "y"),
+        description=(
+            "Latitude in decimal degrees, WGS 84 (EPSG:4326), e.g. `45.46`. Required unless "
+            "the file carries its own geometry. A pair that looks swapped with the longitude "
+            "is reported." + description_suffix
+        ),
+    )
+
+
+VACANT_UNITS = SurveySchema(
+    name="vacant_units",
+    id_field="unit_id",
+    fields=(
+        SurveyField(
+            "unit_id",
+            "str",
+            required=True,
+            aliases=("id_unita", "id", "codice_unita"),
+            description="Identifier of the vacant unit, unique within the survey "
+            "(e.g. the code used by the surveyors).",
+        ),
+        SurveyField(
+            "address",
+            "str",
+            aliases=("indirizzo",),
+            description="Street address of the unit as written by the surveyor, "
+            "e.g. `Via Roma 12`.",
+        ),
+        _lon_field(),
+        _lat_field(),
+        SurveyField(
+            "floor_area_m2",
+            "float",
+            aliases=("superficie_mq", "superficie", "floor_area", "area_m2"),
+            minimum=0,
+            minimum_exclusive=True,
+            description="Floor area of the unit in square metres; must be greater than 0.",
+        ),
+        SurveyField(
+            "ground_floor",
+            "bool",
+            aliases=("piano_terra",),
+            description="Whether the unit is at ground floor, with access from the street "
+            "(sì/no, yes/no, x, 1/0).",
+        ),
+        SurveyField(
+            "vacant_since",
+            "date",
+            aliases=("sfitto_dal",),
+            not_future=True,
+            description="Date since when the unit has been vacant: ISO `2023-05-01`, Italian "
+            "`01/05/2023` or an Excel date; cannot be in the future.",
+        ),
+        SurveyField(
+            "last_use",
+            "str",
+            aliases=("ultimo_uso",),
+            description="Last known use of the unit, free text (e.g. `bar`, `clothing shop`).",
+        ),
+        SurveyField(
+            "condition",
+            "choice",
+            aliases=("stato", "condizione"),
+            choices=("good", "fair", "poor"),
+            description="State of repair: `good` (usable as it is), `fair` (needs minor works) "
+            "or `poor` (needs major renovation).",
+        ),
+        SurveyField(
+            "owner_type",
+            "choice",
+            aliases=("proprieta", "tipo_proprieta"),
+            choices=("private", "public", "other"),
+            description="Who owns the unit: `private`, `public` (municipality or another "
+            "public body) or `other` (church, foundation...).",
+        ),
+        SurveyField(
+            "asking_rent_eur_month",
+            "float",
+            aliases=("canone_richiesto", "canone"),
+            minimum=0,
+            description="Monthly rent asked by the owner, in euros; at least 0. Leave blank "
+            "when unknown or not on the market.",
+        ),
+    ),
+)
+"""Survey of the vacant commercial units (*locali sfitti*) of a district."""
+
+_MARKETS = ("local", "regional", "national", "eu", "world")
+_CRITICAL_ISSUES = (
+    "infrastructure",
+    "security",
+    "transport",
+    "labour",
+    "bureaucracy",
+    "credit",
+    "energy",
+    "reputation",
+    "other",
+)
+_WORK_TABLES = ("administration", "communication", "training_work", "institutional_relations")
+
+FIRMS = SurveySchema(
+    name="firms",
+    id_field="firm_id",
+    fields=(
+        SurveyField(
+            "firm_id",
+            "str",
+            required=True,
+            aliases=("id_impresa", "id", "codice_impresa"),
+            description="Identifier of the firm, unique within the survey (e.g. the "
+            "questionnaire number or the VAT number).",
+        ),
+        SurveyField(
+            "name",
+            "str",
+            required=True,
+            aliases=("ragione_sociale", "denominazione", "firm_name"),
+            description="Registered name of the firm (*ragione sociale*).",
+        ),
+        _lon_field(" Use the location of the premises surveyed, not the registered office."),
+        _lat_field(),
+        SurveyField(
+            "municipality",
+            "str",
+            aliases=("comune",),
+            description="Municipality (*comune*) where the premises are.",
+        ),
+        SurveyField(
+            "ateco",
+            "str",
+            required=True,
+            aliases=("codice_ateco", "ateco_code"),
+            pattern=_ATECO_PATTERN,
+            pattern_help=_ATECO_HELP,
+            description="Main activity code, ATECO 2007 or 2025: division `25`, group `25.1`, "
+            "class `25.11`, category or subcategory `25.11.0` / `25.11.00`, optionally "
+            "preceded by the section letter (`C25.11`).",
+        ),
+        SurveyField(
+            "employees",
+            "int",
+            aliases=("addetti", "dipendenti"),
+            minimum=0,
+            description="Number of people working in the firm (*addetti*), at least 0.",
+        ),
+        SurveyField(
+            "markets",
+            "multichoice",
+            aliases=("mercati",),
+            choices=_MARKETS,
+            description="Markets the firm sells to, one or more of `local`, `regional`, "
+            "`national`, `eu`, `world`, separated by `;`, `|` or `,`.",
+        ),
+        SurveyField(
+            "innovation_readiness",
+            "int",
+            aliases=("propensione_innovazione",),
+            minimum=1,
+            maximum=5,
+            description="Self-assessed readiness to innovate, from 1 (none) to 5 (very high).",
+        ),
+        SurveyField(
+            "expansion_space_m2",
+            "float",
+            aliases=("spazio_espansione_mq",),
+            minimum=0,
+            description="Additional floor space the firm would need to expand, in square "
+            "metres; 0 if none.",
+        ),
+        SurveyField(
+            "exports",
+            "bool",
+            aliases=("export", "esporta"),
+            description="Whether the firm sells abroad (sì/no).",
+        ),
+        SurveyField(
+            "hiring_needs",
+            "int",
+            aliases=("fabbisogno_assunzioni",),
+            minimum=0,
+            description="Number of people the firm plans to hire in the next year.",
+        ),
+        SurveyField(
+            "training_needs",
+            "str",
+            aliases=("fabbisogno_formazione",),
+            description="Training the firm needs for its staff, free text.",
+        ),
+        SurveyField(
+            "funding_access",
+            "bool",
+            aliases=("accesso_finanziamenti",),
+            description="Whether the firm has obtained public funding or subsidised credit "
+            "(sì/no).",
+        ),
+        SurveyField(
+            "critical_issues",
+            "multichoice",
+            aliases=("criticita",),
+            choices=_CRITICAL_ISSUES,
+            description="Main problems of the area for the firm, one or more of "
+            + ", ".join(f"`{c}`" for c in _CRITICAL_ISSUES)
+            + ", separated by `;`, `|` or `,`.",
+        ),
+        SurveyField(
+            "work_tables",
+            "multichoice",
+            aliases=("tavoli_lavoro",),
+            choices=_WORK_TABLES,
+            description="District working groups (*tavoli di lavoro*) the firm wants to join, "
+            "one or more of " + ", ".join(f"`{c}`" for c in _WORK_TABLES) + ".",
+        ),
+    ),
+)
+"""Survey of the firms of a productive district (*questionario imprese*)."""
