@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from builders import CRS, square_grid
 from shapely.geometry import Point, box
 
 from geodistrict import production as pr
-from geodistrict.errors import CRSError, SurveyError
+from geodistrict.errors import ConfigError, CRSError, MissingColumnError, SurveyError
 from geodistrict.sources.surveys import FIRMS
 
-CRS = "EPSG:32632"
 K = 5
 SECTIONS = {"C": "25.62", "M": "71.12", "J": "62.01", "G": "46.69", "F": "43.21"}
 ISSUES = pr.CRITICAL_ISSUES
@@ -310,21 +308,8 @@ def test_best_service_site_is_found() -> None:
     assert one["candidate"].tolist() == ["west"]
 
 
-def _grid_graph(n: int = 11, step: float = 100.0) -> nx.MultiDiGraph:
-    graph = nx.MultiDiGraph(crs=CRS)
-    for i, j in itertools.product(range(n), range(n)):
-        graph.add_node(i * n + j, x=i * step, y=j * step)
-    for i, j in itertools.product(range(n), range(n)):
-        for di, dj in ((1, 0), (0, 1)):
-            if i + di < n and j + dj < n:
-                a, b = i * n + j, (i + di) * n + j + dj
-                graph.add_edge(a, b, length=step)
-                graph.add_edge(b, a, length=step)
-    return graph
-
-
 def test_service_site_on_the_walk_graph_uses_network_distance() -> None:
-    graph = _grid_graph()
+    graph = square_grid(11, 100.0)
     # Firms on the four nodes around (500, 500), 100 m away along the grid; one far corner firm.
     pts = [Point(400, 500), Point(600, 500), Point(500, 400), Point(500, 600), Point(0, 0)]
     firms = gpd.GeoDataFrame({"employees": [1] * 5}, geometry=pts, crs=CRS)
@@ -392,6 +377,32 @@ def test_bad_inputs_name_the_value(district: gpd.GeoDataFrame) -> None:
         pr.sector_specialisation(district, by="county")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="min_group_size must be at least 1, got 0"):
         pr.protect_counts(pd.Series([1, 2]), 0)
+
+
+def test_missing_columns_are_named(district: gpd.GeoDataFrame) -> None:
+    no_code = district.drop(columns="ateco")
+    with pytest.raises(MissingColumnError, match="no column 'ateco'") as info:
+        pr.sector_specialisation(no_code)
+    assert info.value.column == "ateco"
+    with pytest.raises(MissingColumnError, match=r"'employees'.*weight='firms'"):
+        pr.service_sites(district.drop(columns="employees"), weight="employees")
+    with pytest.raises(MissingColumnError, match=r"'municipality'.*by='h3'"):
+        pr.sector_specialisation(district.drop(columns="municipality"))
+    spaces = district[["geometry"]].iloc[:2]
+    with pytest.raises(MissingColumnError, match="spaces have no column 'floor_area_m2'"):
+        pr.match_expansion(district, spaces)
+
+
+def test_core_and_extension_must_not_overlap(sample_config) -> None:  # type: ignore[no-untyped-def]
+    from geodistrict.pipeline.steps.production import STEP
+
+    section = sample_config.production.model_copy(
+        update={"core_municipalities": ["Ciserano"], "extension_municipalities": ["ciserano"]}
+    )
+    config = sample_config.model_copy(update={"production": section})
+    with pytest.raises(ConfigError, match=r"production\.core_municipalities.*'ciserano'"):
+        STEP.check(config)  # type: ignore[misc]
+    STEP.check(sample_config)  # type: ignore[misc]
 
 
 # --------------------------------------------------------------------------- pipeline
