@@ -80,10 +80,10 @@ class PeakMemory:
 
 def _sample_inputs() -> tuple[Any, Any]:
     import geodistrict as gd
-    from geodistrict.taxonomy import classify
+    from geodistrict.taxonomy import classify_units
 
-    layers = gd.load_base_layers(gd.load_config(ROOT / "config" / "sample.yml"))
-    return layers.walk_graph, classify(layers.pois).units
+    layers = gd.datasets.sample_layers()
+    return layers.walk_graph, classify_units(layers.pois)
 
 
 def _columns(categories: list[str]) -> list[str]:
@@ -245,10 +245,10 @@ def _run_child(args: list[str]) -> None:
 
 def _commerce_step_seconds(repeat: int) -> tuple[float, float]:
     import geodistrict as gd
-    from geodistrict.commerce import commerce_layers
+    from geodistrict.pipeline.steps.commerce import commerce_layers
 
-    cfg = gd.load_config(ROOT / "config" / "sample.yml")
-    layers = gd.load_base_layers(cfg)
+    cfg = gd.datasets.sample_config()
+    layers = gd.datasets.sample_layers()
     runs = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -48,7 +48,7 @@ import pandas as pd
 import yaml
 
 from geodistrict import _validate
-from geodistrict.errors import ConfigError
+from geodistrict.errors import ConfigError, MissingColumnError
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ __all__ = [
     "Subcategory",
     "Taxonomy",
     "classify",
+    "classify_units",
     "default_taxonomy_path",
     "load_taxonomy",
 ]
@@ -337,12 +338,19 @@ def classify(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> Classi
     Returns
     -------
     Classification
-        ``units`` has the columns ``osm_id``, ``osm_type``, ``name``,
-        ``category``, ``category_it``, ``category_en``, ``subcategory``,
-        ``subcategory_it``, ``subcategory_en``, ``osm_key``, ``osm_value``,
+        ``units`` (also what :func:`classify_units` returns) has the columns
+        ``osm_id``, ``osm_type``, ``name``, ``category``, ``category_it``,
+        ``category_en``, ``subcategory``, ``subcategory_it``,
+        ``subcategory_en``, ``osm_key``, ``osm_value``,
         ``brand``, ``addr_street``, ``addr_housenumber``, ``opening_hours``,
         ``geometry_type`` and point geometry; unclassified tags are logged
         (WARNING) and listed in ``unclassified``.
+
+    Raises
+    ------
+    MissingColumnError
+        If ``pois`` has neither a ``tags`` column nor a column for any of the
+        taxonomy's keys (``shop``, ``amenity``...).
 
     Examples
     --------
@@ -360,6 +368,12 @@ def classify(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> Classi
     """
     _validate.projected_frame(pois, what="pois")
     tax = taxonomy if taxonomy is not None else load_taxonomy()
+    if len(pois) and "tags" not in pois.columns and not any(k in pois for k in tax.keys):
+        raise MissingColumnError(
+            "pois", "tags", hint="give a JSON 'tags' column of OSM tags or one column per OSM "
+            f"key ({', '.join(tax.keys)}), e.g. the pois of gd.load_base_layers or osmnx "
+            "features_from_place(...) projected"
+        )  # fmt: skip
     tags = _tags_of(pois, tax.keys)
     vacant = (
         pois["vacant"].fillna(False).astype(bool).to_numpy()
@@ -436,3 +450,22 @@ def classify(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> Classi
         "%d unclassified", len(result), ignored, n_vacant, int(table["count"].sum()),
     )  # fmt: skip
     return Classification(units=result, unclassified=table, ignored=ignored, vacant=n_vacant)
+
+
+def classify_units(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> gpd.GeoDataFrame:
+    """The commercial units of points of interest: :func:`classify` ``.units``.
+
+    The front door for a planner's own POIs (e.g. from osmnx, projected):
+    every commerce analysis takes what this returns.  Use :func:`classify`
+    for the unclassified tags and the counts as well.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> pois = gpd.GeoDataFrame({"shop": ["bakery", None], "amenity": [None, "pharmacy"]},
+    ...                         geometry=[Point(0, 0), Point(5, 5)], crs=32632)
+    >>> classify_units(pois)[["category", "subcategory"]].values.tolist()
+    [['food', 'bakery'], ['health_pharmacy', 'pharmacy']]
+    """
+    return classify(pois, taxonomy).units

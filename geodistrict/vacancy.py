@@ -5,16 +5,18 @@ A district knows its vacant units from two places: its own **survey**
 :func:`geodistrict.sources.surveys.read_survey`) and **OpenStreetMap**, where
 a unit is tagged vacant (``pois`` with ``vacant`` true: ``shop=vacant``,
 ``disused:*``, ``abandoned:*``, ``was:*``, ``vacant:*``).  :func:`vacant_units`
-merges both: a survey unit and an OSM unit closer than ``merge_distance_m``
-are the same unit (one-to-one, nearest pairs first), kept once with the
-survey's attributes and the OSM id, and every merge is logged and recorded
+merges both, and it is the one place where the two are merged (the commerce
+step counts vacant units per centre and hexagon from it too): a survey unit
+and an OSM unit closer than ``merge_distance_m`` are the same unit
+(one-to-one, nearest pairs first), kept once with the survey's position and
+attributes and the OSM id, and every merge is logged and recorded
 (``source="both"``, ``merge_distance_m``).
 
 :func:`vacancy_by_centre` and :func:`vacancy_by_street` give vacancy rates,
 ``vacant / (vacant + active units)``, per retail centre and per street;
-:func:`vacancy_layer` builds the ``vacant_units`` layer of the pipeline with
-the priority criteria, scores, ranks and robustness of
-:mod:`geodistrict.priority`.
+:func:`rank_vacant_units` adds them to the priority criteria, scores, ranks
+and robustness of :mod:`geodistrict.priority` (the ``vacant_units`` layer of
+the ``vacancy`` pipeline step).
 
 Map data © OpenStreetMap contributors (ODbL).
 """
@@ -25,7 +27,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -34,20 +36,18 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodistrict import _validate, priority
-from geodistrict.errors import Problem, SurveyError
-
-if TYPE_CHECKING:
-    from geodistrict.config import VacancyConfig
-    from geodistrict.ingest import BaseLayers
+from geodistrict.commerce.gaps import load_reference_mix
+from geodistrict.errors import MissingColumnError, Problem, SurveyError
+from geodistrict.taxonomy import Taxonomy, load_taxonomy
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "UNIT_COLUMNS",
     "check_units",
+    "rank_vacant_units",
     "vacancy_by_centre",
     "vacancy_by_street",
-    "vacancy_layer",
     "vacant_units",
 ]
 
@@ -179,13 +179,21 @@ def vacant_units(
 ) -> gpd.GeoDataFrame:
     """The inventory of vacant units: survey plus OSM, the same unit merged once.
 
+    The merging rule (the only one in geodistrict): every survey unit and
+    OSM vacant unit closer than ``merge_distance_m`` form a candidate pair;
+    pairs are taken nearest first, each unit in at most one pair, so two
+    survey units near one OSM unit stay two units and only the nearer one is
+    merged.  A merged unit keeps the survey's position and values, fills
+    blanks (name, address, last use, ground floor) from OSM and records the
+    OSM id and the distance between the two points.
+
     Parameters
     ----------
     pois : GeoDataFrame
         The ``pois`` base layer (projected CRS) with ``vacant`` and ``tags``.
     survey : GeoDataFrame, optional
         Survey points (:data:`~geodistrict.sources.surveys.VACANT_UNITS`
-        columns), any CRS; reprojected to that of ``pois``.
+        columns, at least ``unit_id``), any CRS; reprojected to that of ``pois``.
     merge_distance_m : float, default 15
         A survey unit and an OSM unit closer than this (m) are one unit.
     as_of : date, optional
@@ -213,13 +221,15 @@ def vacant_units(
     SurveyError
         If survey rows have impossible values (:func:`check_units`); each
         problem names the row and the field.
+    MissingColumnError
+        If the survey has no ``unit_id``.
 
     Examples
     --------
     >>> import geodistrict as gd
     >>> from geodistrict.sources.surveys import VACANT_UNITS, read_survey
-    >>> cfg = gd.load_config("config/sample.yml")
-    >>> layers = gd.load_base_layers(cfg)
+    >>> cfg = gd.datasets.sample_config()
+    >>> layers = gd.datasets.sample_layers()
     >>> survey = read_survey(cfg.surveys.vacant_units, VACANT_UNITS, crs=layers.crs)
     >>> units = vacant_units(layers.pois, survey, as_of=date(2026, 1, 1))
     >>> len(units) == len(survey) + int(layers.pois["vacant"].sum())  # nothing to merge here
@@ -228,12 +238,17 @@ def vacant_units(
     {'survey': 24, 'osm': 3}
     """
     _validate.projected_frame(pois, what="pois")
+    _validate.positive(merge_distance_m, name="merge_distance_m", allow_zero=True)
     crs = pois.crs
     today = as_of or date.today()
     osm = _osm_units(pois)
     if survey is None or len(survey) == 0:
         surv = pd.DataFrame(columns=["unit_id", "geometry"])
     else:
+        _validate.require_columns(
+            survey, ["unit_id"], what="survey vacant units", hint="give each surveyed unit an "
+            "identifier, e.g. survey['unit_id'] = [f'S{i}' for i in range(len(survey))]",
+        )  # fmt: skip
         problems = check_units(survey.to_crs(crs), area=area, as_of=today)
         if problems:
             raise SurveyError("vacant units", problems)
@@ -325,6 +340,11 @@ def vacancy_by_centre(
         Indexed by ``centre_id``: ``name``, ``n_units``, ``n_vacant``,
         ``vacancy_rate`` (0-1).
 
+    Raises
+    ------
+    MissingColumnError
+        If the centres have no ``n_units`` and no ``commercial_units`` are given.
+
     Examples
     --------
     >>> import geopandas as gpd
@@ -348,7 +368,10 @@ def vacancy_by_centre(
                            c[["centre_id", "geometry"]], predicate="within")  # fmt: skip
         n_units = active["centre_id"].value_counts().reindex(c["centre_id"], fill_value=0)
     else:
-        raise ValueError("centres have no n_units column; pass commercial_units")
+        raise MissingColumnError(
+            "retail centres", "n_units", hint="pass commercial_units=... to count the active "
+            "units inside each centre, or use the centres of gd.retail_centres(units)"
+        )  # fmt: skip
     total = n_units.to_numpy() + n_vacant.to_numpy()
     return pd.DataFrame(
         {
@@ -389,6 +412,11 @@ def vacancy_by_street(
         ``vacancy_rate``; ``street``: the street of each vacant unit, indexed
         like ``vacant`` (null when none is near).
 
+    Raises
+    ------
+    MissingColumnError
+        If ``streets`` has no ``name``.
+
     Examples
     --------
     >>> import geopandas as gpd
@@ -402,6 +430,10 @@ def vacancy_by_street(
     (0.25, ['Via Roma'])
     """
     _validate.projected_frame(vacant, what="vacant units")
+    _validate.require_columns(
+        streets, ["name"], what="streets", hint="vacancy per street needs street names (OSM "
+        "'name'), as in the streets base layer or osmnx.graph_to_gdfs(G, nodes=False)",
+    )  # fmt: skip
     named = streets[streets["name"].notna().to_numpy()].to_crs(vacant.crs)
     v_street = _street_of(vacant, named, max_distance_m)
     a_street = _street_of(commercial_units.to_crs(vacant.crs), named, max_distance_m)
@@ -417,102 +449,119 @@ def vacancy_by_street(
     return table, v_street
 
 
-def vacancy_layer(
-    base: BaseLayers,
-    config: VacancyConfig | None = None,
+def rank_vacant_units(
+    units: gpd.GeoDataFrame,
     *,
-    surveys: Mapping[str, gpd.GeoDataFrame] | None = None,
-    layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+    walk_graph: Any,
+    pois: gpd.GeoDataFrame | None = None,
+    transit_stops: gpd.GeoDataFrame | None = None,
+    streets: gpd.GeoDataFrame | None = None,
+    commercial_units: gpd.GeoDataFrame | None = None,
+    retail_centres: gpd.GeoDataFrame | None = None,
+    category_gaps: pd.DataFrame | None = None,
+    bike_network: gpd.GeoDataFrame | None = None,
     lts_threshold: int = 2,
-    as_of: date | None = None,
+    weights: Mapping[str, float] | None = None,
+    method: Literal["weighted_sum", "topsis"] = "weighted_sum",
+    runs: int = 1000,
+    spread: float = 0.25,
+    top_k: int = 5,
+    seed: int = 0,
+    reference_mix: Mapping[str, float] | None = None,
+    taxonomy: Taxonomy | None = None,
 ) -> gpd.GeoDataFrame:
-    """The ``vacant_units`` layer: inventory, vacancy rates, criteria, ranking, robustness.
+    """Rank vacant units for reactivation: criteria, vacancy rates, scores, robustness.
+
+    The criteria of :func:`geodistrict.priority.compute_criteria` (footfall,
+    walks to anchors, density of active units, demand gap, suitability...),
+    the vacancy rate of each unit's retail centre and street
+    (:func:`vacancy_by_centre`, :func:`vacancy_by_street`), then the scores,
+    ranks and weight sensitivity of :func:`geodistrict.priority.prioritise`.
+    Criteria the inputs do not allow are omitted and said so
+    (``criteria_omitted``).
 
     Parameters
     ----------
-    base : BaseLayers
-        The district's base layers and graphs.
-    config : VacancyConfig, optional
-        The ``vacancy`` section (merge distance, weights, method, Monte Carlo).
-    surveys : mapping, optional
-        Survey layers; ``vacant_units`` is used when present.
-    layers : mapping, optional
-        Layers of earlier steps, used when present: ``commercial_units``,
-        ``retail_centres``, ``category_gaps`` (commerce) and ``bike_network``
-        (cycling).  Without ``commercial_units`` the active units are
-        classified from the POIs with :mod:`geodistrict.taxonomy`; criteria
-        that still cannot be computed are omitted (``criteria_omitted``).
+    units : GeoDataFrame
+        Vacant units (points, projected CRS), e.g. :func:`vacant_units`.
+    walk_graph : networkx.MultiDiGraph or GraphArrays
+        The walking graph, same CRS (e.g. osmnx, projected).
+    pois, transit_stops, streets : GeoDataFrame, optional
+        Anchors (``shop``/``amenity`` columns), stops (``kind``) and named
+        streets (``name``) of the district.
+    commercial_units : GeoDataFrame, optional
+        Active units with ``category`` (:func:`geodistrict.taxonomy.classify_units`);
+        without them commercial density, regeneration need, demand gap and
+        the street vacancy rates are omitted.
+    retail_centres, category_gaps : optional
+        :func:`geodistrict.commerce.retail_centres` and
+        :func:`geodistrict.commerce.category_gaps` output.
+    bike_network : GeoDataFrame, optional
+        Streets with ``lts`` (:mod:`geodistrict.cycling`).
     lts_threshold : int, default 2
-        Highest LTS that is low stress (``cycling.lts_threshold``).
-    as_of : date, optional
-        Reference date of the vacancy duration (default today).
+        Highest LTS that is low stress.
+    weights : mapping, optional
+        Criterion weights over :data:`geodistrict.priority.DEFAULT_WEIGHTS`.
+    method : {"weighted_sum", "topsis"}, default "weighted_sum"
+        The score that ranks.
+    runs, spread, top_k, seed
+        Monte-Carlo weight sensitivity (:func:`geodistrict.priority.sensitivity`).
+    reference_mix : mapping, optional
+        Shares per category for the demand gap; default the shipped
+        indicative mix (:func:`geodistrict.commerce.load_reference_mix`).
+    taxonomy : Taxonomy, optional
+        Labels of the recommended uses (default the shipped taxonomy).
 
     Returns
     -------
     GeoDataFrame
-        Sorted by rank; see ``docs/architecture.md`` for every column.
+        Sorted by rank (a new index); see ``docs/architecture.md`` for every
+        column.
+
+    Raises
+    ------
+    MissingColumnError
+        If ``commercial_units`` have no ``category`` (classify them first).
+    ConfigError
+        For unknown or invalid weights.
 
     Examples
     --------
     >>> import geodistrict as gd
-    >>> from geodistrict.sources.surveys import VACANT_UNITS, read_survey
-    >>> cfg = gd.load_config("config/sample.yml")
-    >>> base = gd.load_base_layers(cfg)
-    >>> survey = read_survey(cfg.surveys.vacant_units, VACANT_UNITS, crs=base.crs)
-    >>> layer = vacancy_layer(base, cfg.vacancy, surveys={"vacant_units": survey})
-    >>> int(layer["rank"].min()), bool(layer["explanation"].str.len().gt(0).all())
-    (1, True)
+    >>> from datetime import date
+    >>> from geodistrict.taxonomy import classify_units
+    >>> layers = gd.datasets.sample_layers()
+    >>> vacant = vacant_units(layers.pois, as_of=date(2026, 1, 1))
+    >>> ranked = rank_vacant_units(
+    ...     vacant, walk_graph=layers.walk_graph, pois=layers.pois,
+    ...     transit_stops=layers.transit_stops, streets=layers.streets,
+    ...     commercial_units=classify_units(layers.pois), runs=50)
+    >>> ranked["rank"].tolist() == list(range(1, len(vacant) + 1)), "demand_gap" in ranked
+    (True, True)
     """
-    from geodistrict.config import VacancyConfig
-
-    cfg = config if config is not None else VacancyConfig()
-    layers = layers or {}
-    area = base.study_area.geometry.union_all()
-    units = vacant_units(
-        base.pois, (surveys or {}).get("vacant_units"), merge_distance_m=cfg.merge_distance_m,
-        as_of=as_of,
-    )  # fmt: skip
-    if len(units) == 0:
-        log.warning("no vacant unit in the survey nor tagged in OSM: vacant_units is empty")
-    commercial = layers.get("commercial_units")
-    taxonomy = reference = None
-    try:
-        from geodistrict.taxonomy import classify, load_taxonomy
-
-        taxonomy = load_taxonomy()
-        if commercial is None:
-            commercial = classify(base.pois, taxonomy).units
-            log.info("no commercial_units layer: %d active units classified from the POIs",
-                     len(commercial))  # fmt: skip
-    except ImportError:  # pragma: no cover - the taxonomy ships with geodistrict
-        log.info("no taxonomy available: criteria needing active units are omitted")
-    try:
-        from geodistrict.commerce import load_reference_mix
-
-        reference = load_reference_mix(None, taxonomy=taxonomy)
-    except Exception as exc:  # a nicety: without it every category counts equally
-        log.info("no reference category mix (%s): every category is looked for", exc)
-    centres = layers.get("retail_centres")
+    _validate.projected_frame(units, what="vacant units")
+    if commercial_units is not None:
+        _validate.require_columns(
+            commercial_units, ["category"], what="commercial units",
+            hint="classify them first, e.g. gd.classify_units(pois)",
+        )  # fmt: skip
+    tax = taxonomy if taxonomy is not None else load_taxonomy()
+    if reference_mix is None:
+        reference_mix = dict(load_reference_mix(None, taxonomy=tax))
     crit = priority.compute_criteria(
-        units, walk_graph=base.walk_graph, pois=base.pois, transit_stops=base.transit_stops,
-        commercial_units=commercial, retail_centres=centres,
-        category_gaps=layers.get("category_gaps"), bike_network=layers.get("bike_network"),
-        lts_threshold=lts_threshold,
-        reference_mix=dict(reference) if reference is not None else None, taxonomy=taxonomy,
+        units, walk_graph=walk_graph, pois=pois, transit_stops=transit_stops,
+        commercial_units=commercial_units, retail_centres=retail_centres,
+        category_gaps=category_gaps, bike_network=bike_network, lts_threshold=lts_threshold,
+        reference_mix=reference_mix, taxonomy=tax,
     )  # fmt: skip
-    crit = _with_rates(crit, centres, commercial, base.streets)
-    outside = ~crit.geometry.within(area.buffer(max(cfg.merge_distance_m, 1.0)))
-    if outside.any():
-        log.info("%d vacant unit(s) lie in the analysis buffer, outside the area",
-                 int(outside.sum()))  # fmt: skip
+    crit = _with_rates(crit, retail_centres, commercial_units, streets)
     if len(crit) == 0:
         for col in (*priority.SCORE_COLUMNS, *priority.ROBUSTNESS_COLUMNS):
             crit[col] = pd.Series(dtype=float)
         return crit
     ranked = priority.prioritise(
-        crit, cfg.weights, method=cfg.method, runs=cfg.mc_runs, spread=cfg.mc_spread,
-        top_k=cfg.top_k, seed=cfg.seed,
-    )  # fmt: skip
+        crit, weights, method=method, runs=runs, spread=spread, top_k=top_k, seed=seed
+    )
     return gpd.GeoDataFrame(ranked.reset_index(drop=True), crs=units.crs)
 
 
@@ -520,8 +569,9 @@ def _with_rates(
     crit: gpd.GeoDataFrame,
     centres: gpd.GeoDataFrame | None,
     commercial: gpd.GeoDataFrame | None,
-    streets: gpd.GeoDataFrame,
+    streets: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
+    """Each unit's centre and street, and their vacancy rates (columns added to a copy)."""
     out = crit.copy()
     out["centre_id"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out["centre_vacancy_rate"] = np.nan
@@ -537,7 +587,7 @@ def _with_rates(
         out["centre_vacancy_rate"] = inside.map(rates["vacancy_rate"]).astype(float).round(4)
     out["street"] = None
     out["street_vacancy_rate"] = np.nan
-    if commercial is not None and "name" in streets and len(out):
+    if commercial is not None and streets is not None and "name" in streets and len(out):
         table, street = vacancy_by_street(out, commercial, streets)
         out["street"] = street.where(street.notna(), None).to_numpy()
         out["street_vacancy_rate"] = street.map(table["vacancy_rate"]).astype(float).round(4)

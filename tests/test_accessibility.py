@@ -6,6 +6,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pytest
+from builders import CRS
 from shapely.geometry import Point
 
 from geodistrict.network import (
@@ -16,8 +17,6 @@ from geodistrict.network import (
     multi_source_distance,
     nearest_nodes,
 )
-
-CRS = "EPSG:32632"
 
 
 def _random_street_graph(

@@ -11,22 +11,21 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from builders import CRS, points
 from shapely.geometry import LineString, Point, Polygon, box
 
-from geodistrict import commerce
-from geodistrict.errors import ConfigError
-from geodistrict.taxonomy import classify, load_taxonomy
+from geodistrict import commerce, vacancy
+from geodistrict.errors import ConfigError, MissingColumnError
+from geodistrict.taxonomy import classify, classify_units, load_taxonomy
 
-CRS = "EPSG:32632"
 X0, Y0 = 515_000.0, 5_035_000.0  # near Pioltello, UTM 32N
 
 
-def _units(points: list[tuple[float, float]], categories: list[str]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"category": categories, "subcategory": categories, "addr_street": "Via Roma"},
-        geometry=[Point(X0 + x, Y0 + y) for x, y in points],
-        crs=CRS,
-    )
+def _units(coords: list[tuple[float, float]], categories: list[str]) -> gpd.GeoDataFrame:
+    return points(
+        [(X0 + x, Y0 + y) for x, y in coords],
+        category=categories, subcategory=categories, addr_street="Via Roma",
+    )  # fmt: skip
 
 
 def _two_clusters(seed: int = 7) -> tuple[gpd.GeoDataFrame, list[int]]:
@@ -241,9 +240,43 @@ def test_vacant_points_merge_osm_and_survey() -> None:
     survey = gpd.GeoDataFrame(
         {"unit_id": ["V1", "V2"]}, geometry=[Point(X0 + 5, Y0), Point(X0 + 300, Y0)], crs=CRS
     )
-    vacant = commerce.vacant_points(pois, survey, merge_distance_m=15)
+    vacant = vacancy.vacant_units(pois, survey, merge_distance_m=15)  # the one merging rule
     assert vacant["source"].tolist() == ["both", "survey"]
     assert vacant["unit_id"].tolist() == ["V1", "V2"]
+
+
+def test_own_shops_without_category_say_how_to_classify_them() -> None:
+    shops = points([(X0, Y0), (X0 + 10, Y0)], name=["Forno", "Bar"])
+    area = box(X0 - 100, Y0 - 100, X0 + 100, Y0 + 100)
+    calls = [
+        lambda: commerce.retail_centres(shops),
+        lambda: commerce.category_gaps(shops, area, pd.Series({"food": 1.0})),
+        lambda: commerce.commercial_hex(shops, area),
+        lambda: commerce.street_frontage(
+            gpd.GeoDataFrame(geometry=[LineString([(X0, Y0), (X0 + 50, Y0)])], crs=CRS), shops
+        ),
+        lambda: commerce.density_raster(shops, area, bandwidth_m=50),
+    ]
+    for call in calls:
+        with pytest.raises(MissingColumnError, match=r"'category'.*gd\.classify_units"):
+            call()
+    g = nx.MultiDiGraph(crs=CRS)
+    g.add_node(0, x=X0, y=Y0)
+    with pytest.raises(MissingColumnError, match="'subcategory'"):
+        commerce.walking_coverage(g, shops, shops)
+    # Classified, the same shops work.
+    pois = points([(X0, Y0), (X0 + 10, Y0)], shop=["bakery", "clothes"])
+    assert classify_units(pois)["category"].tolist() == ["food", "fashion"]
+    with pytest.raises(MissingColumnError, match="'tags'"):
+        classify_units(shops)
+
+
+def test_bad_parameters_are_parameter_errors() -> None:
+    from geodistrict.errors import ParameterError
+
+    units, _ = _two_clusters()
+    with pytest.raises(ParameterError, match=r"min_units.*1"):
+        commerce.retail_centres(units, min_units=1)
 
 
 # --------------------------------------------------------------------------- the real sample

@@ -9,50 +9,29 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point, box
+from builders import CRS, square_grid
+from builders import points as _points
+from shapely.geometry import LineString, box
 
-from geodistrict.errors import SurveyError
+from geodistrict.errors import MissingColumnError, SurveyError
+from geodistrict.pipeline.steps.vacancy import vacancy_layer
 from geodistrict.priority import compute_criteria, rescore, sensitivity
 from geodistrict.sources.surveys import VACANT_UNITS, read_survey
+from geodistrict.taxonomy import classify_units
 from geodistrict.vacancy import (
     check_units,
     vacancy_by_centre,
     vacancy_by_street,
-    vacancy_layer,
     vacant_units,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-CRS = "EPSG:32632"
 AS_OF = date(2026, 1, 1)
 
 # ----------------------------------------------------------------- a synthetic district
-
-
-def _grid(n: int = 13, step: float = 100.0) -> nx.MultiDiGraph:
-    """A walking grid of n x n nodes, ``step`` metres apart, centre at (600, 600)."""
-    g = nx.MultiDiGraph(crs=CRS)
-    for i in range(n):
-        for j in range(n):
-            g.add_node(i * n + j, x=i * step, y=j * step)
-    for i in range(n):
-        for j in range(n):
-            for di, dj in ((1, 0), (0, 1)):
-                if i + di < n and j + dj < n:
-                    a, b = i * n + j, (i + di) * n + j + dj
-                    g.add_edge(a, b, length=step)
-                    g.add_edge(b, a, length=step)
-    return g
-
-
-def _points(rows: list[dict], crs: str = CRS) -> gpd.GeoDataFrame:  # type: ignore[type-arg]
-    frame = pd.DataFrame(rows)
-    geometry = [Point(x, y) for x, y in zip(frame.pop("x"), frame.pop("y"), strict=True)]
-    return gpd.GeoDataFrame(frame, geometry=geometry, crs=crs)
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +63,8 @@ def district() -> dict[str, object]:
          "vacancy_months": 20.0, "x": 905, "y": 910},
     ])  # fmt: skip
     units["ground_floor"] = units["ground_floor"].astype("boolean")
-    return {"graph": _grid(), "pois": pois, "stops": stops, "units": units,
+    # A walking grid of 13 x 13 nodes, 100 m apart, centre at (600, 600).
+    return {"graph": square_grid(13, 100.0), "pois": pois, "stops": stops, "units": units,
             "shops": _points(shops)}  # fmt: skip
 
 
@@ -274,6 +254,12 @@ def test_vacancy_rates_per_street_and_centre() -> None:
     rates = vacancy_by_centre(vacant, centres, commercial_units=shops)
     assert rates.loc[7, ["n_units", "n_vacant"]].tolist() == [3, 1]
     assert rates.loc[7, "vacancy_rate"] == pytest.approx(0.25)
+    with pytest.raises(MissingColumnError, match="'n_units'"):
+        vacancy_by_centre(vacant, centres)
+    with pytest.raises(MissingColumnError, match="'name'"):
+        vacancy_by_street(vacant, shops, streets[["geometry"]])
+    with pytest.raises(MissingColumnError, match="'unit_id'"):
+        vacant_units(_pois([{"osm_id": 1, "vacant": True, "x": 0, "y": 0}]), vacant)
 
 
 # ----------------------------------------------------------------- sample, pipeline, CLI
@@ -282,8 +268,10 @@ def test_vacancy_rates_per_street_and_centre() -> None:
 @pytest.fixture(scope="module")
 def sample_layer(sample_config, sample_layers) -> gpd.GeoDataFrame:  # type: ignore[no-untyped-def]
     survey = read_survey(sample_config.surveys.vacant_units, VACANT_UNITS, crs=sample_layers.crs)
+    # Only the active units of the commerce step (the pipeline gives them all).
+    shops = {"commercial_units": classify_units(sample_layers.pois)}
     return vacancy_layer(sample_layers, sample_config.vacancy,
-                         surveys={"vacant_units": survey}, as_of=AS_OF)  # fmt: skip
+                         surveys={"vacant_units": survey}, layers=shops, as_of=AS_OF)  # fmt: skip
 
 
 def test_sample_layer_carries_everything(sample_layer: gpd.GeoDataFrame) -> None:
@@ -297,7 +285,7 @@ def test_sample_layer_carries_everything(sample_layer: gpd.GeoDataFrame) -> None
     assert layer["explanation"].str.len().gt(10).all()
     assert ((layer["rank_lo"] <= layer["rank"]) | (layer["rank_hi"] >= layer["rank"])).all()
     assert layer["p_top_k"].between(0, 1).all()
-    # No commerce / cycling layers given: the centre and bike criteria are omitted, said so.
+    # No centres / cycling layers given: the centre and bike criteria are omitted, said so.
     assert "dist_retail_centre_m" not in layer
     assert "no retail_centres layer" in layer["criteria_omitted"].iloc[0]
     assert "low_stress_bike_m" in layer["criteria_omitted"].iloc[0]
@@ -305,9 +293,8 @@ def test_sample_layer_carries_everything(sample_layer: gpd.GeoDataFrame) -> None
 
 def test_sample_layer_uses_commerce_layers(sample_layers, sample_config) -> None:  # type: ignore[no-untyped-def]
     from geodistrict.commerce import retail_centres
-    from geodistrict.taxonomy import classify
 
-    units = classify(sample_layers.pois).units
+    units = classify_units(sample_layers.pois)
     centres, _ = retail_centres(units, min_units=10)
     survey = read_survey(sample_config.surveys.vacant_units, VACANT_UNITS, crs=sample_layers.crs)
     layer = vacancy_layer(
