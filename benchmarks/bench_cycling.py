@@ -1,6 +1,6 @@
 """Time the cycling analyses on the sample and on a synthetic 100k-edge network.
 
-Run from the repository root::
+Run from the repository root (the sample runs without the commerce step's layers)::
 
     .venv/bin/python benchmarks/bench_cycling.py [--side 160] [--repeat 3]
 
@@ -31,6 +31,7 @@ from shapely.geometry import LineString, Point
 
 import geodistrict as gd
 from geodistrict import cycling
+from geodistrict.pipeline.steps.cycling import cycling_layers
 
 CRS = "EPSG:32632"
 
@@ -209,13 +210,13 @@ def main() -> None:
         f"Machine: {platform.processor() or platform.machine()}, Python "
         f"{platform.python_version()}, geodistrict {gd.__version__}"
     )
-    cfg = gd.load_config("config/sample.yml")
-    base = gd.load_base_layers(cfg)
+    cfg = gd.datasets.sample_config()
+    base = gd.datasets.sample_layers()
     dest = cycling.destinations(base.pois, base.transit_stops)
     orig = cycling.origins(base.buildings)
     places = cycling.key_places(base.pois, base.transit_stops)
     started = time.perf_counter()
-    cycling.cycling_layers(base, cfg.cycling)
+    cycling_layers(base, cfg.cycling)
     total = time.perf_counter() - started
     rows = _steps(base.bike_graph, orig, dest, places, base.walk_graph, args.repeat, 15.0)
     g = base.bike_graph

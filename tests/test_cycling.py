@@ -6,13 +6,14 @@ import geopandas as gpd
 import networkx as nx
 import pandas as pd
 import pytest
+from builders import CRS, points  # CRS: UTM 32N, Pioltello
 from shapely.geometry import LineString, Point
 
 from geodistrict import cycling
-from geodistrict.errors import ConfigError
+from geodistrict.errors import ConfigError, MissingColumnError
 from geodistrict.network import build_graph
+from geodistrict.pipeline.steps.cycling import cycling_layers
 
-CRS = "EPSG:32632"  # UTM 32N, Pioltello
 LON0, LAT0, DLON, DLAT = 9.33, 45.49, 0.00128, 0.0009  # about 100 m per grid step
 
 
@@ -312,14 +313,28 @@ def test_inputs_are_not_mutated(two_islands: nx.MultiDiGraph) -> None:
     assert all("lts" not in d for _, _, d in raw.edges(data=True))
 
 
+def test_missing_columns_are_named(two_islands: nx.MultiDiGraph, od: tuple) -> None:
+    homes, shops = od
+    with pytest.raises(MissingColumnError, match=r"'category'.*destinations"):
+        cycling.connectivity(two_islands, homes, shops.drop(columns="category"))
+    with pytest.raises(MissingColumnError, match="'category'"):
+        cycling.low_stress_islands(two_islands, destinations=shops.drop(columns="category"))
+    places = points([(0, 0), (100, 0)], name=["A", "B"], kind=["centre", "park"])
+    with pytest.raises(MissingColumnError, match=r"'priority'.*key_places"):
+        cycling.circuit(two_islands, places)
+    with pytest.raises(MissingColumnError, match="'lts'"):
+        cycling.lts_agreement(pd.DataFrame({"highway": ["residential"]}))
+
+
 # --------------------------------------------------------------------- sample
 
 
 @pytest.fixture(scope="module")
 def sample_cycling(sample_layers, sample_config):  # type: ignore[no-untyped-def]
-    return cycling.cycling_layers(sample_layers, sample_config.cycling)
+    return cycling_layers(sample_layers, sample_config.cycling)
 
 
+@pytest.mark.slow
 def test_sample_layers_non_empty(sample_cycling: dict, sample_config) -> None:  # type: ignore[no-untyped-def]
     expected = {
         "bike_network",
@@ -345,6 +360,7 @@ def test_sample_layers_non_empty(sample_cycling: dict, sample_config) -> None:  
     assert (gaps.loc[gaps["kind"] == "connector", "cost_m"] <= 150).all()
 
 
+@pytest.mark.slow
 def test_distinct_tag_shortcut_gives_the_row_by_row_answer(sample_layers) -> None:  # type: ignore[no-untyped-def]
     edges = pd.DataFrame.from_records([d for _, _, d in sample_layers.bike_graph.edges(data=True)])
     assert len(edges) > 500  # the shortcut applies
@@ -353,6 +369,7 @@ def test_distinct_tag_shortcut_gives_the_row_by_row_answer(sample_layers) -> Non
     pd.testing.assert_frame_equal(fast, slow)
 
 
+@pytest.mark.slow
 def test_sample_agrees_with_osm_lts_on_low_vs_high(sample_cycling: dict) -> None:
     result = cycling.lts_agreement(sample_cycling["bike_network"])
     assert result["compared"] > 1000

@@ -1,0 +1,347 @@
+"""Missing links: the network improvements that connect the most, picked greedily.
+
+Each candidate (upgrading a high-stress street to low stress, or a new
+straight connector of at most ``max_connector_m`` between two low-stress
+islands) is scored by the origin-destination pairs it makes reachable on
+low-stress routes; the best per metre is applied and the rest re-scored.
+
+Distances come from :mod:`geodistrict.network` (whole millimetres).
+
+Map data © OpenStreetMap contributors (ODbL).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+from shapely.geometry import LineString
+
+from geodistrict import _validate
+from geodistrict.cycling._common import (
+    check_threshold,
+    edge_geoms,
+    edge_info,
+    edge_lengths,
+    edge_lts,
+    street_ids,
+)
+from geodistrict.cycling.lts import _scored
+from geodistrict.errors import ParameterError
+from geodistrict.network import (
+    GraphArrays,
+    component_labels,
+    distances_within,
+    graph_arrays,
+    nearest_nodes,
+    reach_counts,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["missing_links"]
+
+_COLUMNS = [
+    "rank",
+    "kind",
+    "osmid",
+    "name",
+    "highway",
+    "lts_before",
+    "cost_m",
+    "benefit",
+    "benefit_per_km",
+    "cumulative_benefit",
+    "low_stress_share",
+    "geometry",
+]
+
+
+def _pairs_through(
+    dist_to_a: np.ndarray,
+    dist_from_b: np.ndarray,
+    w: float,
+    o_nodes: np.ndarray,
+    o_weight: np.ndarray,
+    d_nodes: np.ndarray,
+    limit: float,
+) -> float:
+    """Origin-destination pairs whose route o -> a -(w)- b -> d is within ``limit`` (mm)."""
+    r = dist_to_a[o_nodes]
+    s = np.sort(dist_from_b[d_nodes])
+    ok = np.isfinite(r)
+    if not ok.any() or not np.isfinite(s).any():
+        return 0.0
+    counts = np.searchsorted(s, limit - w - r[ok], side="right")
+    return float((counts * o_weight[ok]).sum())
+
+
+def _with_edges(arrays: GraphArrays, u: np.ndarray, v: np.ndarray, mm: np.ndarray) -> GraphArrays:
+    """``arrays`` with extra edges appended (the connector candidates), matrix rebuilt."""
+    grown = dataclasses.replace(
+        arrays,
+        edge_u=np.concatenate([arrays.edge_u, u]).astype(np.int64),
+        edge_v=np.concatenate([arrays.edge_v, v]).astype(np.int64),
+        edge_mm=np.concatenate([arrays.edge_mm, mm]).astype(float),
+    )
+    return grown.with_weights(grown.edge_mm)  # with_weights builds the matrix of all edges
+
+
+def _distances(net: GraphArrays, node: int, cutoff_m: float, *, reverse: bool) -> np.ndarray:
+    """Distances (mm) from ``node`` (to it with ``reverse``) within the cutoff."""
+    _, dist = next(distances_within(net, np.array([node]), cutoff_m=cutoff_m, reverse=reverse))
+    return np.asarray(dist[0])
+
+
+def missing_links(
+    graph: nx.MultiDiGraph,
+    origins: gpd.GeoDataFrame,
+    destinations: gpd.GeoDataFrame,
+    *,
+    threshold: int = 2,
+    bikeshed_m: float = 2500.0,
+    max_connector_m: float = 150.0,
+    n_links: int = 10,
+    min_cost_m: float = 25.0,
+) -> gpd.GeoDataFrame:
+    """Rank network improvements by a greedy sequence with re-evaluation after each pick.
+
+    Candidates are (a) upgrading a high-stress street (both directions
+    allowed to cyclists) to low stress, and (b) a new straight connector of at
+    most ``max_connector_m`` between the closest nodes of two low-stress
+    islands (not already joined by a street). A candidate's benefit is the
+    number of origin-destination pairs (each origin once, each destination
+    once) newly reachable within ``bikeshed_m`` on low-stress routes. The best
+    benefit per metre of cost is picked, the network is updated and every
+    candidate re-scored, so benefits shrink down the ranking.
+
+    Only candidates joining two different islands are considered: upgrades
+    inside an island only shorten routes. Connectors are straight lines;
+    whether they can be built (buildings, water, rails) is not checked.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        Bike graph (scored by :func:`add_lts`, or scored here with defaults).
+    origins, destinations : GeoDataFrame
+        From :func:`origins` and :func:`destinations`, or your own points in
+        the graph's projected CRS (snapped to their nearest node).
+    threshold : int, default 2
+        Highest stress level that counts as low.
+    bikeshed_m : float, default 2500
+        Longest route counted (m).
+    max_connector_m : float, default 150
+        Longest new connector (m).
+    n_links : int, default 10
+        Most links picked; the sequence stops early when nothing helps.
+    min_cost_m : float, default 25
+        Floor of the cost proxy when ranking, so that a 2-metre connector
+        (often a mapping gap or a kerb) does not win on cost alone.
+
+    Returns
+    -------
+    GeoDataFrame
+        Lines, in pick order: ``rank``, ``kind`` (``upgrade`` / ``connector``),
+        ``osmid``, ``name``, ``highway``, ``lts_before``, ``cost_m`` (length),
+        ``benefit`` (new low-stress pairs), ``benefit_per_km``,
+        ``cumulative_benefit``, ``low_stress_share`` (district share of pairs
+        within reach connected at low stress after this pick).
+
+    Raises
+    ------
+    ParameterError
+        If an option is out of range.
+
+    Examples
+    --------
+    >>> import geodistrict as gd
+    >>> from geodistrict import cycling
+    >>> layers = gd.datasets.sample_layers()
+    >>> gaps = missing_links(layers.bike_graph, cycling.origins(layers.buildings),
+    ...                      cycling.destinations(layers.pois, layers.transit_stops), n_links=3)
+    >>> gaps["rank"].tolist(), bool(gaps["cumulative_benefit"].is_monotonic_increasing)
+    ([1, 2, 3], True)
+    """
+    check_threshold(threshold)
+    _validate.positive(bikeshed_m, name="bikeshed_m")
+    _validate.positive(max_connector_m, name="max_connector_m")
+    _validate.positive(min_cost_m, name="min_cost_m", allow_zero=True)
+    if n_links < 1:
+        raise ParameterError(f"n_links must be at least 1, got {n_links!r}")
+    _validate.projected_frame(origins, what="origins")
+    _validate.projected_frame(destinations, what="destinations")
+    graph = _scored(graph)
+    arrays = graph_arrays(graph)
+    crs = graph.graph["crs"]
+    n = arrays.n
+    limit_mm = math.floor(bikeshed_m * 1000.0 + 1e-6)  # the engine's cutoff rule
+    o_all = nearest_nodes(arrays, origins)["pos"].to_numpy()
+    d_nodes = nearest_nodes(arrays, destinations)["pos"].to_numpy()
+    o_nodes, o_weight = np.unique(o_all, return_counts=True)
+    o_count = np.bincount(o_nodes, weights=o_weight, minlength=n)
+    d_count = np.bincount(d_nodes, minlength=n).astype(float)
+    lts = edge_lts(graph)
+    lengths = edge_lengths(graph)
+    info = edge_info(graph)
+    geoms = edge_geoms(graph, arrays)
+    streets = street_ids(arrays, info["osmid"], lengths)
+    low = lts <= threshold
+
+    def pairs(net: GraphArrays) -> float:
+        counts = reach_counts(net, o_nodes, d_nodes, cutoff_m=bikeshed_m)
+        return float((counts[:, 0] * o_weight).sum())
+
+    pairs_any = pairs(arrays)
+    pairs_low = pairs(arrays.subgraph(low))
+
+    # Upgrade candidates: high-stress streets with their allowed directions.
+    upgrades: dict[int, list[int]] = {}
+    for e in np.flatnonzero(~low):
+        upgrades.setdefault(int(streets[e]), []).append(int(e))
+    cand_edges: list[list[int]] = []  # edge positions in the grown arrays
+    cand_meta: list[dict[str, Any]] = []
+    for edges in upgrades.values():
+        e0 = edges[0]
+        if arrays.edge_u[e0] == arrays.edge_v[e0]:
+            continue
+        cand_edges.append(edges)
+        cand_meta.append(
+            {
+                "kind": "upgrade",
+                "osmid": info.at[e0, "osmid"],
+                "name": info.at[e0, "name"],
+                "highway": info.at[e0, "highway"],
+                "lts_before": int(lts[edges].max()),
+                "cost_m": float(lengths[e0]),
+                "geometry": geoms[e0],
+            }
+        )
+    # Connector candidates: close node pairs not joined by any street. (A KD-tree
+    # over node pairs generates candidates; it snaps nothing.)
+    linked = set(
+        zip(
+            np.minimum(arrays.edge_u, arrays.edge_v).tolist(),
+            np.maximum(arrays.edge_u, arrays.edge_v).tolist(),
+            strict=True,
+        )
+    )
+    close = cKDTree(arrays.xy).query_pairs(max_connector_m, output_type="ndarray")
+    if len(close):
+        keep = [(int(a), int(b)) not in linked for a, b in close]
+        close = close[np.array(keep, dtype=bool)]
+    gap = (
+        np.linalg.norm(arrays.xy[close[:, 0]] - arrays.xy[close[:, 1]], axis=1)
+        if len(close)
+        else []
+    )
+    n_upgrades = len(cand_edges)
+    extra_u: list[int] = []
+    extra_v: list[int] = []
+    extra_mm: list[float] = []
+    for (a, b), dist in zip(close.tolist() if len(close) else [], gap, strict=True):
+        w = max(float(dist), 0.01)
+        first = arrays.n_edges + len(extra_u)
+        extra_u += [a, b]
+        extra_v += [b, a]
+        extra_mm += [round(w * 1000.0)] * 2
+        cand_edges.append([first, first + 1])
+        cand_meta.append(
+            {
+                "kind": "connector",
+                "osmid": None,
+                "name": None,
+                "highway": None,
+                "lts_before": None,
+                "cost_m": w,
+                "geometry": LineString([arrays.xy[a], arrays.xy[b]]),
+            }
+        )
+    grown = _with_edges(
+        arrays,
+        np.array(extra_u, dtype=np.int64),
+        np.array(extra_v, dtype=np.int64),
+        np.array(extra_mm, dtype=float),
+    )
+    in_low = np.concatenate([low, np.zeros(len(extra_u), dtype=bool)])
+    ends = np.array(
+        [[grown.edge_u[c[0]], grown.edge_v[c[0]]] for c in cand_edges], dtype=np.int64
+    ).reshape(-1, 2)
+    cost = np.maximum(
+        np.array([m["cost_m"] for m in cand_meta], dtype=float), max(min_cost_m, 0.01)
+    )
+    is_connector = np.arange(len(cand_edges)) >= n_upgrades
+
+    picks: list[dict[str, Any]] = []
+    cumulative = 0.0
+    while len(picks) < n_links and len(cand_edges):
+        net = grown.subgraph(in_low)
+        labels = component_labels(net, strong=False)
+        ca, cb = labels[ends[:, 0]], labels[ends[:, 1]]
+        o_comp = np.bincount(labels, weights=o_count)
+        d_comp = np.bincount(labels, weights=d_count)
+        bound = o_comp[ca] * d_comp[cb] + o_comp[cb] * d_comp[ca]
+        valid = (ca != cb) & (bound > 0)
+        # Among connectors keep the shortest per pair of islands.
+        conn = np.flatnonzero(valid & is_connector)
+        if len(conn):
+            key = np.minimum(ca[conn], cb[conn]) * n + np.maximum(ca[conn], cb[conn])
+            order = conn[np.lexsort((cost[conn], key))]
+            first_of = np.ones(len(order), dtype=bool)
+            sorted_key = np.minimum(ca[order], cb[order]) * n + np.maximum(ca[order], cb[order])
+            first_of[1:] = sorted_key[1:] != sorted_key[:-1]
+            valid[conn] = False
+            valid[order[first_of]] = True
+        idx = np.flatnonzero(valid)
+        if not len(idx):
+            break
+        # The network is fixed within one pick: each node's distances are computed once.
+        to_node: dict[int, np.ndarray] = {}
+        from_node: dict[int, np.ndarray] = {}
+        ratio_bound = bound[idx] / cost[idx]
+        best, best_ratio, best_benefit = -1, 0.0, 0.0
+        for i in idx[np.argsort(-ratio_bound)]:
+            if bound[i] / cost[i] <= best_ratio:
+                break  # lazy evaluation: no remaining candidate can beat the best
+            benefit = 0.0
+            for e in cand_edges[i]:
+                a, b = int(grown.edge_u[e]), int(grown.edge_v[e])
+                if a not in to_node:
+                    to_node[a] = _distances(net, a, bikeshed_m, reverse=True)
+                if b not in from_node:
+                    from_node[b] = _distances(net, b, bikeshed_m, reverse=False)
+                w_mm = float(grown.edge_mm[e])
+                benefit += _pairs_through(
+                    to_node[a], from_node[b], w_mm, o_nodes, o_weight, d_nodes, limit_mm
+                )
+            if benefit / cost[i] > best_ratio:
+                best, best_ratio, best_benefit = int(i), benefit / cost[i], benefit
+        if best < 0:
+            break
+        cumulative += best_benefit
+        in_low[cand_edges[best]] = True
+        share = min((pairs_low + cumulative) / pairs_any, 1.0) if pairs_any else math.nan
+        picks.append(
+            {
+                "rank": len(picks) + 1,
+                **cand_meta[best],
+                "benefit": best_benefit,
+                "benefit_per_km": round(best_ratio * 1000, 2),
+                "cumulative_benefit": cumulative,
+                "low_stress_share": round(share, 4),
+            }
+        )
+        log.debug("gap %d: %s, benefit %.0f", len(picks), cand_meta[best]["kind"], best_benefit)
+    if not picks:
+        return gpd.GeoDataFrame(pd.DataFrame(columns=_COLUMNS), geometry="geometry", crs=crs)
+    out = gpd.GeoDataFrame(pd.DataFrame(picks)[_COLUMNS], geometry="geometry", crs=crs)
+    out["cost_m"] = out["cost_m"].round(1)
+    out["lts_before"] = out["lts_before"].astype("Int8")
+    out.attrs["low_stress_share_before"] = pairs_low / pairs_any if pairs_any else math.nan
+    return out
