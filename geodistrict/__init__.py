@@ -4,22 +4,30 @@ Turns OpenStreetMap data and a district's own surveys into the layers a
 *Distretto del Commercio* or a productive district needs.  Map data
 © OpenStreetMap contributors (ODbL).
 
+Every analysis a planner uses is one call from here, on the district's layers
+or on the user's own GeoDataFrames and osmnx graphs (projected, in metres).
+Names are imported on first use, so ``import geodistrict`` stays quick.
+
 Examples
 --------
 >>> import geodistrict as gd
->>> cfg = gd.datasets.sample_config()
->>> layers = gd.load_base_layers(cfg)
+>>> layers = gd.datasets.sample_layers()
 >>> layers.crs.to_epsg()
 32635
+>>> units = gd.classify_units(layers.pois)
+>>> centres, membership = gd.retail_centres(units)
+>>> len(centres) > 0, membership.index.equals(units.index)
+(True, True)
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from geodistrict import datasets
 from geodistrict._version import __version__
-from geodistrict.area import local_crs, study_area
 from geodistrict.config import DistrictConfig, load_config
 from geodistrict.errors import (
     ConfigError,
@@ -27,17 +35,167 @@ from geodistrict.errors import (
     EmptyAreaError,
     GeodistrictError,
     InputFileNotFoundError,
+    MissingColumnError,
     NetworkUnavailableError,
     OutputError,
+    ParameterError,
+    ParameterTypeError,
+    PipelineError,
     SourceError,
     SurveyError,
 )
-from geodistrict.ingest import BaseLayers, load_base_layers
-from geodistrict.network import build_graph
-from geodistrict.pipeline import run
-from geodistrict.store import read_manifest, write_layers
+
+# Public name -> module that defines it; imported lazily by __getattr__ (PEP 562).
+_LAZY: dict[str, str] = {
+    # base layers, pipeline, outputs
+    "BaseLayers": "geodistrict.ingest",
+    "load_base_layers": "geodistrict.ingest",
+    "study_area": "geodistrict.area",
+    "local_crs": "geodistrict.area",
+    "run": "geodistrict.pipeline",
+    "read_manifest": "geodistrict.store",
+    "write_layers": "geodistrict.store",
+    # network engine
+    "build_graph": "geodistrict.network",
+    "graph_arrays": "geodistrict.network",
+    "nearest_nodes": "geodistrict.network",
+    "accessibility": "geodistrict.network",
+    "maximal_covering": "geodistrict.siting",
+    # surveys
+    "read_survey": "geodistrict.sources.surveys",
+    "VACANT_UNITS": "geodistrict.sources.surveys",
+    "FIRMS": "geodistrict.sources.surveys",
+    # commerce
+    "classify_units": "geodistrict.taxonomy",
+    "load_taxonomy": "geodistrict.taxonomy",
+    "retail_centres": "geodistrict.commerce",
+    "category_gaps": "geodistrict.commerce",
+    "load_reference_mix": "geodistrict.commerce",
+    "commercial_hex": "geodistrict.commerce",
+    "street_frontage": "geodistrict.commerce",
+    "commercial_access": "geodistrict.commerce",
+    "walking_coverage": "geodistrict.commerce",
+    "homes": "geodistrict.commerce",
+    "density_raster": "geodistrict.commerce",
+    "write_density_raster": "geodistrict.commerce",
+    "diversity": "geodistrict.commerce",
+    # vacant units and their ranking
+    "vacant_units": "geodistrict.vacancy",
+    "rank_vacant_units": "geodistrict.vacancy",
+    "vacancy_by_centre": "geodistrict.vacancy",
+    "vacancy_by_street": "geodistrict.vacancy",
+    "compute_criteria": "geodistrict.priority",
+    "prioritise": "geodistrict.priority",
+    "rescore": "geodistrict.priority",
+    "sensitivity": "geodistrict.priority",
+    "rank_from_folder": "geodistrict.priority",
+    "CRITERIA": "geodistrict.priority",
+    "DEFAULT_WEIGHTS": "geodistrict.priority",
+    # cycling
+    "add_lts": "geodistrict.cycling",
+    "classify_lts": "geodistrict.cycling",
+    "bike_network": "geodistrict.cycling",
+    "destinations": "geodistrict.cycling",
+    "origins": "geodistrict.cycling",
+    "connectivity": "geodistrict.cycling",
+    "low_stress_islands": "geodistrict.cycling",
+    "missing_links": "geodistrict.cycling",
+    "key_places": "geodistrict.cycling",
+    "circuit": "geodistrict.cycling",
+    "info_points": "geodistrict.cycling",
+    "isochrones": "geodistrict.cycling",
+    # productive district
+    "ateco_table": "geodistrict.production",
+    "classify_ateco": "geodistrict.production",
+    "osm_firms": "geodistrict.production",
+    "match_firms": "geodistrict.production",
+    "areas_from_firms": "geodistrict.production",
+    "firms_layer": "geodistrict.production",
+    "sector_specialisation": "geodistrict.production",
+    "firm_clusters": "geodistrict.production",
+    "service_sites": "geodistrict.production",
+    "match_expansion": "geodistrict.production",
+    "needs_summary": "geodistrict.production",
+    "protect_counts": "geodistrict.production",
+}
+
+# Subpackages reachable as attributes (gd.network, gd.cycling, ...).
+_SUBMODULES = {
+    "area", "catalogue", "commerce", "cycling", "hexagons", "ingest", "network", "pipeline",
+    "priority", "production", "siting", "store", "taxonomy", "vacancy", "publish",
+}  # fmt: skip
+
+if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
+    from geodistrict.area import local_crs, study_area
+    from geodistrict.commerce import (
+        category_gaps,
+        commercial_access,
+        commercial_hex,
+        density_raster,
+        diversity,
+        homes,
+        load_reference_mix,
+        retail_centres,
+        street_frontage,
+        walking_coverage,
+        write_density_raster,
+    )
+    from geodistrict.cycling import (
+        add_lts,
+        bike_network,
+        circuit,
+        classify_lts,
+        connectivity,
+        destinations,
+        info_points,
+        isochrones,
+        key_places,
+        low_stress_islands,
+        missing_links,
+        origins,
+    )
+    from geodistrict.ingest import BaseLayers, load_base_layers
+    from geodistrict.network import accessibility, build_graph, graph_arrays, nearest_nodes
+    from geodistrict.pipeline import run
+    from geodistrict.priority import (
+        CRITERIA,
+        DEFAULT_WEIGHTS,
+        compute_criteria,
+        prioritise,
+        rank_from_folder,
+        rescore,
+        sensitivity,
+    )
+    from geodistrict.production import (
+        areas_from_firms,
+        ateco_table,
+        classify_ateco,
+        firm_clusters,
+        firms_layer,
+        match_expansion,
+        match_firms,
+        needs_summary,
+        osm_firms,
+        protect_counts,
+        sector_specialisation,
+        service_sites,
+    )
+    from geodistrict.siting import maximal_covering
+    from geodistrict.sources.surveys import FIRMS, VACANT_UNITS, read_survey
+    from geodistrict.store import read_manifest, write_layers
+    from geodistrict.taxonomy import classify_units, load_taxonomy
+    from geodistrict.vacancy import (
+        rank_vacant_units,
+        vacancy_by_centre,
+        vacancy_by_street,
+        vacant_units,
+    )
 
 __all__ = [
+    "CRITERIA",
+    "DEFAULT_WEIGHTS",
+    "FIRMS",
+    "VACANT_UNITS",
     "BaseLayers",
     "CRSError",
     "ConfigError",
@@ -45,20 +203,92 @@ __all__ = [
     "EmptyAreaError",
     "GeodistrictError",
     "InputFileNotFoundError",
+    "MissingColumnError",
     "NetworkUnavailableError",
     "OutputError",
+    "ParameterError",
+    "ParameterTypeError",
+    "PipelineError",
     "SourceError",
     "SurveyError",
     "__version__",
+    "accessibility",
+    "add_lts",
+    "areas_from_firms",
+    "ateco_table",
+    "bike_network",
     "build_graph",
+    "category_gaps",
+    "circuit",
+    "classify_ateco",
+    "classify_lts",
+    "classify_units",
+    "commercial_access",
+    "commercial_hex",
+    "compute_criteria",
+    "connectivity",
     "datasets",
+    "density_raster",
+    "destinations",
+    "diversity",
+    "firm_clusters",
+    "firms_layer",
+    "graph_arrays",
+    "homes",
+    "info_points",
+    "isochrones",
+    "key_places",
     "load_base_layers",
     "load_config",
+    "load_reference_mix",
+    "load_taxonomy",
     "local_crs",
+    "low_stress_islands",
+    "match_expansion",
+    "match_firms",
+    "maximal_covering",
+    "missing_links",
+    "nearest_nodes",
+    "needs_summary",
+    "origins",
+    "osm_firms",
+    "prioritise",
+    "protect_counts",
+    "rank_from_folder",
+    "rank_vacant_units",
     "read_manifest",
+    "read_survey",
+    "rescore",
+    "retail_centres",
     "run",
+    "sector_specialisation",
+    "sensitivity",
+    "service_sites",
+    "street_frontage",
     "study_area",
+    "vacancy_by_centre",
+    "vacancy_by_street",
+    "vacant_units",
+    "walking_coverage",
+    "write_density_raster",
     "write_layers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"geodistrict.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'geodistrict' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -9,7 +9,7 @@ geocoded online through osmnx (Nominatim).
 Examples
 --------
 >>> import geodistrict as gd
->>> area = gd.study_area(gd.load_config("config/sample.yml"))
+>>> area = gd.study_area(gd.datasets.sample_config())
 >>> area.crs.to_epsg()
 32635
 >>> round(float(area["area_ha"].iloc[0]))

@@ -11,7 +11,7 @@ file; the output folder is resolved against the current working directory.
 Examples
 --------
 >>> import geodistrict as gd
->>> cfg = gd.load_config("config/sample.yml")
+>>> cfg = gd.datasets.sample_config()
 >>> cfg.district, cfg.osm.source
 ('sample', 'sample')
 """
@@ -504,7 +504,8 @@ def load_config(path: str | os.PathLike[str]) -> DistrictConfig:
 
     Examples
     --------
-    >>> cfg = load_config("config/sample.yml")
+    >>> from geodistrict.datasets import sample_config_path
+    >>> cfg = load_config(sample_config_path())
     >>> cfg.area.bbox is not None
     True
     """

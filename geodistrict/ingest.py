@@ -283,7 +283,7 @@ def load_base_layers(
     Examples
     --------
     >>> import geodistrict as gd
-    >>> layers = gd.load_base_layers(gd.load_config("config/sample.yml"))
+    >>> layers = gd.load_base_layers(gd.datasets.sample_config())
     >>> sorted(layers.layers())[:3]
     ['buildings', 'landuse', 'pois']
     """

@@ -89,3 +89,17 @@ def test_errors_are_geodistrict_errors_and_builtins() -> None:
     assert str(gd.MissingColumnError("units", "category", hint="classify them")) == (
         "units have no column 'category': classify them"
     )
+
+
+def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's "From Python" block is what a notebook user types first."""
+    root = PACKAGE.parent
+    text = (root / "README.md").read_text(encoding="utf-8")
+    section = text.split("## From Python", 1)[1]
+    code = section.split("```python", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(root)
+    namespace: dict[str, object] = {}
+    exec(code.replace('out="out"', f"out={str(tmp_path)!r}"), namespace)
+    assert len(namespace["centres"]) > 0  # type: ignore[arg-type]
+    assert set(namespace["iso"]["mode"]) == {"walk", "bike", "bike_low_stress"}  # type: ignore[index]
+    assert (tmp_path / "sample" / "layers.json").is_file()

@@ -90,7 +90,9 @@ def test_failing_run_leaves_the_previous_outputs_intact(sample_run: Path, tmp_pa
     before = _sha(gpkg), _sha(out / "sample" / "layers.json")
 
     bad_survey = tmp_path / "vacant_units.csv"
-    lines = (ROOT / "data" / "sample" / "vacant_units.csv").read_text().splitlines()
+    lines = (
+        (ROOT / "geodistrict" / "data" / "sample" / "vacant_units.csv").read_text().splitlines()
+    )
     header = lines[0].split(",")
     row = lines[3].split(",")
     row[header.index("floor_area_m2")] = "-40"

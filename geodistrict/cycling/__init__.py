@@ -10,11 +10,11 @@ in which direction; distances come from the one network engine,
 * :mod:`~geodistrict.cycling.layer`: the ``bike_network`` layer and a
   cross-check with ``osm-lts``;
 * :mod:`~geodistrict.cycling.places`: origins, destinations, key places;
-* :mod:`~geodistrict.cycling.connectivity`: low-stress reach per origin and
+* :mod:`~geodistrict.cycling.low_stress`: low-stress reach per origin and
   low-stress islands;
 * :mod:`~geodistrict.cycling.gaps`: missing links, picked greedily;
-* :mod:`~geodistrict.cycling.circuit`: a district loop and its info totems;
-* :mod:`~geodistrict.cycling.isochrones`: areas reached in given minutes.
+* :mod:`~geodistrict.cycling.circuits`: a district loop and its info totems;
+* :mod:`~geodistrict.cycling.isochrone`: areas reached in given minutes.
 
 Origins (residential buildings or H3 cells) and destinations (commercial
 units or POIs, schools, stations, services) are snapped to their nearest
@@ -42,11 +42,11 @@ Examples
 [1, 2, 3, 4]
 """
 
-from geodistrict.cycling.circuit import circuit, info_points
-from geodistrict.cycling.connectivity import connectivity, low_stress_islands
+from geodistrict.cycling.circuits import circuit, info_points
 from geodistrict.cycling.gaps import missing_links
-from geodistrict.cycling.isochrones import isochrones
+from geodistrict.cycling.isochrone import isochrones
 from geodistrict.cycling.layer import bike_network, lts_agreement
+from geodistrict.cycling.low_stress import connectivity, low_stress_islands
 from geodistrict.cycling.lts import (
     INFRA_TYPES,
     add_lts,

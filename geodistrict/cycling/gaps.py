@@ -12,7 +12,6 @@ Map data © OpenStreetMap contributors (ODbL).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 from typing import Any
@@ -81,17 +80,6 @@ def _pairs_through(
         return 0.0
     counts = np.searchsorted(s, limit - w - r[ok], side="right")
     return float((counts * o_weight[ok]).sum())
-
-
-def _with_edges(arrays: GraphArrays, u: np.ndarray, v: np.ndarray, mm: np.ndarray) -> GraphArrays:
-    """``arrays`` with extra edges appended (the connector candidates), matrix rebuilt."""
-    grown = dataclasses.replace(
-        arrays,
-        edge_u=np.concatenate([arrays.edge_u, u]).astype(np.int64),
-        edge_v=np.concatenate([arrays.edge_v, v]).astype(np.int64),
-        edge_mm=np.concatenate([arrays.edge_mm, mm]).astype(float),
-    )
-    return grown.with_weights(grown.edge_mm)  # with_weights builds the matrix of all edges
 
 
 def _distances(net: GraphArrays, node: int, cutoff_m: float, *, reverse: bool) -> np.ndarray:
@@ -263,8 +251,7 @@ def missing_links(
                 "geometry": LineString([arrays.xy[a], arrays.xy[b]]),
             }
         )
-    grown = _with_edges(
-        arrays,
+    grown = arrays.with_edges(
         np.array(extra_u, dtype=np.int64),
         np.array(extra_v, dtype=np.int64),
         np.array(extra_mm, dtype=float),

@@ -4,11 +4,11 @@
   ``MultiDiGraph`` objects from OSM street segments;
 * :mod:`~geodistrict.network.engine`: a graph as arrays (built once per graph),
   snapping to nodes, bounded shortest paths, reach counts, routes, subgraphs;
-* :mod:`~geodistrict.network.accessibility`: units of each category within
+* :mod:`~geodistrict.network.counts`: units of each category within
   walking distances of every node.
 """
 
-from geodistrict.network.accessibility import accessibility, accessibility_reference
+from geodistrict.network.counts import accessibility, accessibility_reference
 from geodistrict.network.engine import (
     GraphArrays,
     component_labels,

@@ -128,7 +128,7 @@ class GraphArrays:
         pos = lookup.get_indexer(np.asarray(node_ids))
         if (pos < 0).any():
             missing = np.asarray(node_ids)[pos < 0][:5].tolist()
-            raise KeyError(f"node ids not in the graph: {missing!r}")
+            raise ParameterError(f"node ids not in the graph: {missing!r}")
         return pos
 
     @cached_property
@@ -143,6 +143,44 @@ class GraphArrays:
             return np.zeros(0, dtype=bool)
         labels = component_labels(self, strong=True)
         return labels == np.bincount(labels).argmax()
+
+    def with_edges(self, u: np.ndarray, v: np.ndarray, edge_mm: np.ndarray) -> GraphArrays:
+        """The same nodes with extra directed edges appended (e.g. candidate connectors).
+
+        Parameters
+        ----------
+        u, v : array of int
+            Matrix positions of the new edges' ends.
+        edge_mm : array of float
+            Their lengths in millimetres.
+
+        Examples
+        --------
+        >>> import geodistrict as gd
+        >>> arrays = gd.network.graph_arrays(gd.datasets.grid_graph(1, 3, spacing_m=100))
+        >>> grown = arrays.with_edges(np.array([0]), np.array([2]), np.array([150_000.0]))
+        >>> grown.n_edges - arrays.n_edges, float(grown.matrix[0, 2])
+        (1, 150000.0)
+        """
+        u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+        mm = np.rint(np.asarray(edge_mm, dtype=float))
+        if not len(u) == len(v) == len(mm):
+            raise ParameterError(
+                f"u, v and edge_mm differ in length: {len(u)}, {len(v)}, {len(mm)}"
+            )
+        if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= self.n):
+            raise ParameterError(f"new edges must join node positions 0..{self.n - 1}")
+        all_u = np.concatenate([self.edge_u, u])
+        all_v = np.concatenate([self.edge_v, v])
+        all_mm = np.concatenate([self.edge_mm, mm])
+        return GraphArrays(
+            nodes=self.nodes,
+            xy=self.xy,
+            matrix=_csr(self.n, all_u, all_v, all_mm),
+            edge_u=all_u,
+            edge_v=all_v,
+            edge_mm=all_mm,
+        )
 
     def subgraph(self, edge_mask: np.ndarray) -> GraphArrays:
         """The same nodes with only the edges where ``edge_mask`` is true.
@@ -283,17 +321,29 @@ def _build_arrays(graph: nx.MultiDiGraph, weight: str) -> GraphArrays:
 def edge_values(graph: nx.MultiDiGraph, name: str, default: Any = None) -> np.ndarray:
     """One attribute of every edge, in the order of :class:`GraphArrays` edges.
 
+    Always a 1-D array with one item per edge: list values (osmnx's merged
+    ``osmid`` lists) stay whole items of an object array.
+
     Examples
     --------
     >>> import geodistrict as gd
     >>> g = gd.datasets.grid_graph(2, 2, spacing_m=50)
     >>> edge_values(g, "length")[:2].tolist()
     [50.0, 50.0]
+    >>> g.edges[0, 1, 0]["osmid"] = [11, 12]
+    >>> edge_values(g, "osmid")[:2].tolist()
+    [[11, 12], None]
     """
-    return np.array(
-        [data.get(name, default) for _, _, data in graph.edges(data=True)],
-        dtype=object if default is None else None,
-    )
+    values = [data.get(name, default) for _, _, data in graph.edges(data=True)]
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    if values and all(isinstance(v, int | float | np.number) for v in values):
+        return (
+            out.astype(float)
+            if any(isinstance(v, float) for v in values)
+            else out.astype(np.int64)
+        )
+    return out
 
 
 def component_labels(graph: nx.MultiDiGraph | GraphArrays, *, strong: bool = True) -> np.ndarray:

@@ -126,7 +126,7 @@ def build_graph(
     Examples
     --------
     >>> import geodistrict as gd
-    >>> layers = gd.load_base_layers(gd.load_config("config/sample.yml"))
+    >>> layers = gd.datasets.sample_layers()
     >>> g = layers.bike_graph
     >>> g.graph["mode"], g.number_of_edges() > 1000
     ('bike', True)

@@ -156,7 +156,7 @@ def order_steps(
     >>> from geodistrict.pipeline import STEPS
     >>> ordered, selected = order_steps(STEPS, only=["vacancy"])
     >>> [s.name for s in ordered], sorted(selected)
-    (['base', 'surveys', 'vacancy'], ['vacancy'])
+    (['base', 'surveys', 'commerce', 'vacancy'], ['vacancy'])
     """
     by_name = {s.name: s for s in steps}
     providers = _providers(steps)

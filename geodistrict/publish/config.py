@@ -12,7 +12,7 @@ Examples
 --------
 >>> import geodistrict as gd, tempfile
 >>> out = tempfile.mkdtemp()
->>> _ = gd.run(gd.load_config("config/sample.yml"), out=out)
+>>> _ = gd.run(gd.datasets.sample_config(), out=out)
 >>> cfg = pygeoapi_config([f"{out}/sample"])
 >>> cfg["resources"]["sample-pois"]["providers"][0]["storage_crs"]
 'http://www.opengis.net/def/crs/EPSG/0/32635'

@@ -116,7 +116,7 @@ def accessibility(
     --------
     >>> import geodistrict as gd
     >>> from geodistrict.taxonomy import classify
-    >>> layers = gd.load_base_layers(gd.load_config("config/sample.yml"))
+    >>> layers = gd.datasets.sample_layers()
     >>> units = classify(layers.pois).units
     >>> acc = accessibility(layers.walk_graph, units)
     >>> bool((acc["n400_total"] <= acc["n800_total"]).all()), "n800_food" in acc
