@@ -115,6 +115,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"{config.title}: wrote {len(result.written)} layer(s) to {gpkg}")
     for name, count in result.written.items():
         print(f"  {name:<24} {count:>8} features")
+    for name, reason in result.skipped.items():
+        print(f"  {name:<24} not written: {reason}")
+    for name, messages in result.notes.items():
+        for message in messages:
+            print(f"  {name:<24} warning: {message}")
     print("  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
     print(f"  GeoParquet: {result.folder / 'parquet'}   manifest: {result.folder / 'layers.json'}")
     print("  Map data © OpenStreetMap contributors (ODbL)")

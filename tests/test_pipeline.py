@@ -111,3 +111,29 @@ def test_custom_step_runs_with_the_shipped_ones(tmp_path: Path) -> None:
     assert result.written["shop_count"] == 1
     manifest = json.loads((result.folder / "layers.json").read_text(encoding="utf-8"))
     assert "shop_count" in manifest["layers"] and "pois" not in manifest["layers"]
+
+
+def test_a_layer_not_produced_needs_a_reason() -> None:
+    silent = [Step("a", "", _const(), layers=("firms",))]
+    with pytest.raises(PipelineError, match=r"neither \['firms'\] nor a reason"):
+        run_steps(silent, RunContext(config=gd.datasets.sample_config()))
+
+    def honest(ctx: RunContext) -> dict[str, Any]:
+        ctx.skip("firms", "no firms survey configured")
+        return {}
+
+    ctx = RunContext(config=gd.datasets.sample_config())
+    run_steps([Step("a", "", honest, layers=("firms",))], ctx)
+    assert ctx.skipped == {"firms": "no firms survey configured"}
+
+
+def test_run_reports_skipped_layers(tmp_path: Path) -> None:
+    cfg = gd.datasets.sample_config().model_copy(
+        update={"surveys": gd.datasets.sample_config().surveys.model_copy(update={"firms": None})}
+    )
+    result = gd.run(cfg, out=tmp_path, only=["production"])
+    assert result.written == {}
+    assert set(result.skipped) == {
+        "firms", "sector_specialisation", "firm_clusters", "service_sites", "production_needs"
+    }  # fmt: skip
+    assert all("surveys.firms" in reason for reason in result.skipped.values())

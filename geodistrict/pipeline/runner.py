@@ -60,6 +60,21 @@ class RunContext:
     #: Raster files by file name: a function that writes the file atomically at the
     #: path it gets and returns its metadata (see :func:`geodistrict.store.add_raster`).
     rasters: dict[str, Callable[[Path], dict[str, Any]]] = field(default_factory=dict)
+    #: Declared layers a step could not produce, with the reason, in words.
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: Warnings about layers that were produced but fall short (e.g. all cells
+    #: suppressed, places left out), for the run summary.
+    notes: dict[str, list[str]] = field(default_factory=dict)
+
+    def note(self, layer: str, message: str) -> None:
+        """Record a warning about ``layer`` for the run summary (logged at WARNING)."""
+        log.warning("%s: %s", layer, message)
+        self.notes.setdefault(layer, []).append(message)
+
+    def skip(self, layer: str, reason: str) -> None:
+        """Record that ``layer`` is not produced in this run, and why (logged at WARNING)."""
+        log.warning("layer %s not produced: %s", layer, reason)
+        self.skipped[layer] = reason
 
     def __getitem__(self, name: str) -> Any:
         try:
@@ -84,8 +99,9 @@ class Step:
     name, description : str
         Shown by ``geodistrict run --only`` and the progress bar.
     func : callable
-        ``func(ctx) -> {name: value}``: returns exactly the declared ``layers``
-        it computed (a subset when there is nothing to write) and ``data``.
+        ``func(ctx) -> {name: value}``: returns the declared ``layers`` it
+        computed and its ``data``; a declared layer it cannot produce must be
+        reported with :meth:`RunContext.skip` and a reason in words.
     needs : tuple of str
         Values that must be provided by an earlier step (run automatically).
     uses : tuple of str
@@ -219,6 +235,10 @@ class RunResult:
     manifest: dict[str, Any]
     written: dict[str, int]
     seconds: dict[str, float]
+    #: Layers of the selected steps that were not produced, with the reason.
+    skipped: dict[str, str] = field(default_factory=dict)
+    #: Warnings about layers of the selected steps (RunContext.note).
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def check_config(config: DistrictConfig, *, steps: Sequence[Step] | None = None) -> None:
@@ -255,6 +275,12 @@ def run_steps(
         if extra:
             raise PipelineError(f"step {step.name!r} returned undeclared value(s) {extra!r}")
         ctx.values.update(produced)
+        silent = [n for n in step.layers if n not in produced and n not in ctx.skipped]
+        if silent:
+            raise PipelineError(
+                f"step {step.name!r} produced neither {silent!r} nor a reason to skip them "
+                "(RunContext.skip)"
+            )
         seconds[step.name] = round(time.perf_counter() - started, 2)
         log.info("step %s done in %.1f s", step.name, seconds[step.name])
     return seconds
@@ -300,9 +326,13 @@ def run(
     ctx = RunContext(config=config, use_cache=use_cache)
     seconds = run_steps(ordered, ctx, on_step=on_step)
     layers: dict[str, gpd.GeoDataFrame] = {}
+    skipped: dict[str, str] = {}
+    notes: dict[str, list[str]] = {}
     for step in ordered:
         if step.name in selected:
             layers.update({n: ctx.values[n] for n in step.layers if n in ctx.values})
+            skipped.update({n: ctx.skipped[n] for n in step.layers if n in ctx.skipped})
+            notes.update({n: ctx.notes[n] for n in step.layers if n in ctx.notes})
     out_root = Path(out) if out is not None else config.output.dir
     source = config.osm.source + (f": {config.osm.path.name}" if config.osm.path else "")
     manifest = store.write_layers(
@@ -320,4 +350,6 @@ def run(
         manifest=manifest,
         written={name: len(gdf) for name, gdf in layers.items()},
         seconds=seconds,
+        skipped=skipped,
+        notes=notes,
     )

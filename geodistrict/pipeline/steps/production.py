@@ -153,7 +153,8 @@ def _run(ctx: RunContext) -> dict[str, Any]:
     surveys = ctx["surveys"]
     firms = surveys.get("firms")
     if firms is None:
-        log.info("production: no firms survey configured (surveys.firms), nothing to do")
+        for layer in LAYERS:
+            ctx.skip(layer, "no firms survey configured (surveys.firms)")
         return {}
     return dict(
         production_layers(

@@ -118,7 +118,10 @@ def _run(ctx: RunContext) -> dict[str, Any]:
         ctx["base"], ctx.config.vacancy, surveys=ctx["surveys"], layers=earlier,
         lts_threshold=ctx.config.cycling.lts_threshold,
     )  # fmt: skip
-    return {"vacant_units": layer} if len(layer) else {}
+    if len(layer) == 0:
+        ctx.skip("vacant_units", "no vacant unit: none in the survey and none tagged in OSM")
+        return {}
+    return {"vacant_units": layer}
 
 
 STEP = Step(
