@@ -138,18 +138,45 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from geodistrict.pipeline import check_config, run
+    """Every check ``run`` makes before the analyses, all problems reported at once.
+
+    The configuration checks of every step, then the survey files read through
+    the pipeline's own ``surveys`` step (the same code ``run`` uses), each
+    file read even when another has problems.
+    """
+    import tempfile
+
+    from geodistrict.errors import SurveyError
+    from geodistrict.pipeline import STEPS, check_config, run
 
     config = load_config(args.config)
-    check_config(config)
-    print(f"{args.config}: configuration is valid ({config.title})")
+    errors: list[GeodistrictError] = []
+    for step in STEPS:
+        try:
+            check_config(config, steps=[step])
+        except ConfigError as exc:
+            errors.append(exc)
+    if not errors:
+        print(f"{args.config}: configuration is valid ({config.title})")
     if config.surveys.vacant_units or config.surveys.firms:
-        import tempfile
+        try:
+            with tempfile.TemporaryDirectory() as scratch:
+                run(config, out=scratch, only=["surveys"])
+        except (SurveyError, ConfigError) as exc:
+            if str(exc) not in {str(e) for e in errors}:  # run repeats the config checks
+                errors.append(exc)
+        except GeodistrictError:
+            _print_errors(errors)  # what was found so far, then the error that stopped us
+            raise
+        else:
+            print("survey files are valid")
+    _print_errors(errors)
+    return EXIT_USER_ERROR if errors else 0
 
-        with tempfile.TemporaryDirectory() as scratch:
-            run(config, out=scratch, only=["surveys"])
-        print("survey files are valid")
-    return 0
+
+def _print_errors(errors: Sequence[Exception]) -> None:
+    for exc in errors:
+        print(f"error: {exc}", file=sys.stderr)
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:

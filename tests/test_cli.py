@@ -75,7 +75,13 @@ def test_layers_of_an_empty_folder_is_explained(tmp_path: Path) -> None:
 
 
 def test_offline_overpass_exits_3_with_the_pbf_recipe(tmp_path: Path) -> None:
-    result = _cli("run", "config/pioltello.yml", "--out", tmp_path)
+    # The shipped Pioltello district with Overpass instead of its Geofabrik extract.
+    config = yaml.safe_load((ROOT / "config" / "pioltello.yml").read_text(encoding="utf-8"))
+    config["area"]["file"] = str(ROOT / "data" / "istat" / "comuni_pioltello.geojson")
+    config["osm"] = {"source": "overpass"}
+    online = tmp_path / "pioltello-overpass.yml"
+    online.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    result = _cli("run", online, "--out", tmp_path)
     if result.returncode == 0:  # pragma: no cover - CI machines are offline
         pytest.skip("this machine is online")
     assert result.returncode == 3, result.stderr
@@ -108,3 +114,93 @@ def test_failing_run_leaves_the_previous_outputs_intact(sample_run: Path, tmp_pa
     assert "floor_area_m2" in result.stderr and "Traceback" not in result.stderr
     assert (_sha(gpkg), _sha(out / "sample" / "layers.json")) == before
     assert len(gpd.read_file(gpkg, layer="pois")) > 0
+
+
+# --- geodistrict check: every survey file, every problem, as run would find them ----------
+
+
+def _district_with_surveys(tmp_path: Path, sfitti: str, imprese: str) -> Path:
+    """The sample district with Italian survey exports (';', decimal comma, cp1252)."""
+    vacant, firms = tmp_path / "sfitti.csv", tmp_path / "imprese.csv"
+    vacant.write_bytes(sfitti.encode("cp1252"))
+    firms.write_bytes(imprese.encode("cp1252"))
+    config = yaml.safe_load((ROOT / "config" / "sample.yml").read_text())
+    config["surveys"] = {"vacant_units": str(vacant), "firms": str(firms)}
+    path = tmp_path / "distretto.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True))
+    return path
+
+
+SFITTI = (
+    "Codice unità;Indirizzo;Longitudine;Latitudine;Superficie (m²);Piano terra;Sfitto dal;"
+    "Stato;Proprietà;{rent};Note\r\n"
+    "S01;Eteläesplanadi 25;24,948433;60,166922;61,7;sì;01/12/2017;good;private;1.500;\r\n"
+    "S02;Uudenmaankatu 16;24,942488;60,164565;{area};sì;01/01/2020;fair;private;2.670;"
+    "da verificare\r\n"
+)
+IMPRESE = (
+    "ID impresa;Ragione sociale;Longitudine;Latitudine;Comune;Codice ATECO;Numero addetti\r\n"
+    "F01;Rossi Srl;24,937883;60,175579;Kamppi;25.62;6\r\n"
+    "F02;Bianchi Snc;24,937413;60,166851;Punavuori;{ateco};12\r\n"
+)
+
+
+def test_check_reports_every_problem_of_every_survey_file(tmp_path: Path) -> None:
+    config = _district_with_surveys(
+        tmp_path,
+        SFITTI.format(rent="Canone annuo (€)", area="-69,6"),
+        IMPRESE.format(ateco="34.10"),
+    )
+    result = _cli("check", config)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    err = result.stderr
+    assert "sfitti.csv" in err and "imprese.csv" in err  # the second file is checked too
+    # the division check that `run` used to make only in the production analysis
+    assert "imprese.csv, row 3, column 'Codice ATECO'" in err and "'34'" in err
+    # the near-miss header: reported with the nearest accepted names, not dropped
+    assert "sfitti.csv, row 1, column 'Canone annuo (€)'" in err
+    assert "'asking_rent_eur_month'" in err and "'canone_richiesto'" in err
+    assert "sfitti.csv, row 3, column 'Superficie (m²)'" in err
+    assert "survey files are valid" not in result.stdout
+
+    # run stops on the very same problems, before writing anything
+    out = tmp_path / "out"
+    ran = _cli("run", config, "--out", out)
+    assert ran.returncode == 2 and "Traceback" not in ran.stderr
+    assert [ln for ln in ran.stderr.splitlines() if ln.startswith("  - ")] == [
+        ln for ln in err.splitlines() if ln.startswith("  - ")
+    ]
+    assert not (out / "sample" / "layers.json").exists()
+
+
+def test_check_accepts_italian_headers_and_warns_of_extra_columns(tmp_path: Path) -> None:
+    config = _district_with_surveys(
+        tmp_path,
+        SFITTI.format(rent="Canone richiesto (€/mese)", area="69,6"),
+        IMPRESE.format(ateco="C10.71"),
+    )
+    result = _cli("check", config)
+    assert result.returncode == 0, result.stderr
+    assert "configuration is valid" in result.stdout
+    assert "survey files are valid" in result.stdout
+    # the one column no field takes is listed once, at WARNING, with the way to fix it
+    warnings = [ln for ln in result.stderr.splitlines() if ln.startswith("WARNING")]
+    assert len(warnings) == 1 and "sfitti.csv" in warnings[0] and "'Note'" in warnings[0]
+    assert "Canone" not in warnings[0]  # the rent was read, not kept aside
+
+
+def test_check_reports_configuration_and_survey_problems_together(tmp_path: Path) -> None:
+    config = _district_with_surveys(
+        tmp_path, SFITTI.format(rent="Canone", area="69,6"), IMPRESE.format(ateco="A25.62")
+    )
+    settings = yaml.safe_load(config.read_text())
+    settings["production"]["extension_municipalities"] = ["Kamppi"]  # also core
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True))
+    result = _cli("check", config)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    errors = [ln for ln in result.stderr.splitlines() if ln.startswith("error: ")]
+    assert len(errors) == 2, result.stderr
+    assert "production.core_municipalities" in errors[0]
+    assert "imprese.csv, row 3, column 'Codice ATECO'" in result.stderr
+    assert "section letter 'A'" in result.stderr

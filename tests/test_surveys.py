@@ -512,12 +512,18 @@ def test_unknown_columns_are_kept_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = _write(tmp_path, "Note,unit_id,lon,lat,geometry\nciao,U1,24.94,60.17,WKT\n")
-    with caplog.at_level(logging.INFO, logger="geodistrict.sources.surveys"):
+    with caplog.at_level(logging.WARNING, logger="geodistrict.sources.surveys"):
         result = read_survey(path, VACANT_UNITS)
     canonical = list(VACANT_UNITS.field_names)
     assert list(result.columns) == [*canonical, "source_row", "Note", "geometry_2", "geometry"]
     assert result["Note"].tolist() == ["ciao"]
-    assert "Note" in caplog.text
+    # One warning per file naming every kept column, with the way to fix it.
+    (record,) = [r for r in caplog.records if "not fields" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert "'Note'" in record.getMessage() and "'geometry' (as 'geometry_2')" in (
+        record.getMessage()
+    )
+    assert "rename it" in record.getMessage()
 
 
 def test_result_is_reprojected_to_crs(tmp_path: Path) -> None:
@@ -617,3 +623,231 @@ def test_misused_arguments_are_parameter_errors(tmp_path: Path) -> None:
         read_survey(path, no_position)
     with pytest.raises(ParameterError, match="snake case"):
         SurveyField("Unit ID", "str")
+
+
+# --- Italian office exports: aliases, near-miss headers, ATECO divisions -------------------
+
+SFITTI_HEADER = (
+    "Codice unità;Indirizzo;Longitudine;Latitudine;Superficie (m²);Piano terra;Sfitto dal;"
+    "Stato;Tipo di proprietà;{rent}"
+)
+
+
+def _sfitti(tmp_path: Path, rent_header: str, name: str = "sfitti.csv") -> Path:
+    """A vacant-units export as an Italian office PC writes it: ';', decimal commas, cp1252."""
+    text = (
+        SFITTI_HEADER.format(rent=rent_header) + "\r\n"
+        "L01;Via Roma 1;24,94;60,17;120,5;sì;01/05/2023;good;private;1.250,50\r\n"
+        "L02;Piazza Duomo 5;24,935;60,175;80;no;01/02/2022;fair;public;\r\n"
+    )
+    path = tmp_path / name
+    path.write_bytes(text.encode("cp1252"))
+    return path
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Canone richiesto (€/mese)", "Canone mensile (€)", "Canone (euro al mese)", "CANONE €"],
+)
+def test_rent_headers_of_real_exports_are_read(tmp_path: Path, header: str) -> None:
+    units = read_survey(_sfitti(tmp_path, header), VACANT_UNITS, area_lonlat=HELSINKI)
+    assert units["asking_rent_eur_month"].tolist()[0] == 1250.5
+    assert pd.isna(units["asking_rent_eur_month"].iloc[1])
+    assert units["floor_area_m2"].tolist() == [120.5, 80.0]  # "Superficie (m²)"
+    assert units["owner_type"].tolist() == ["private", "public"]  # "Tipo di proprietà"
+    assert header not in units.columns  # mapped, not kept as an extra column
+
+
+@pytest.mark.parametrize(
+    ("header", "near"),
+    [
+        ("Canone annuo (€)", "'canone'"),  # another unit: a yearly rent is not monthly
+        ("Canone (€/anno)", "'canone'"),
+        ("Canone richeisto", "'canone_richiesto'"),  # typo
+        ("Affitto richiesto annuale", "'affitto_richiesto'"),
+    ],
+)
+def test_near_miss_header_is_a_problem_naming_the_nearest_fields(
+    tmp_path: Path, header: str, near: str
+) -> None:
+    path = _sfitti(tmp_path, header)
+    (problem,) = _problems(path, area_lonlat=HELSINKI)
+    assert (problem.row, problem.column) == (1, header)
+    assert "'asking_rent_eur_month'" in problem.message
+    assert f"close to {near}" in problem.message
+    assert "'canone_richiesto'" in problem.message  # the accepted headers, to rename it
+    assert "rename" in problem.message
+    assert f"column {header!r}" in str(problem) and str(path) in str(problem)
+
+
+def test_near_miss_of_a_required_field_is_reported_once(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "ID impresa;Ragione sociale;Longitudine;Latitudine;Codice ATECO prevalente\n"
+        "F01;Rossi Srl;24,94;60,17;25.62\n",
+    )
+    (problem,) = _problems(path, FIRMS)
+    assert problem.column == "Codice ATECO prevalente"
+    assert "required field 'ateco'" in problem.message
+
+
+def test_header_near_a_field_read_elsewhere_is_kept_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _write(
+        tmp_path,
+        "Codice unità;Longitudine;Latitudine;Superficie (mq);Superficie magazzino (mq);Note\n"
+        "L01;24,94;60,17;120,5;30;ex panificio\n",
+    )
+    with caplog.at_level(logging.WARNING, logger="geodistrict.sources.surveys"):
+        units = read_survey(path, VACANT_UNITS)
+    assert units["floor_area_m2"].tolist() == [120.5]
+    assert units["Superficie magazzino (mq)"].tolist() == ["30"]
+    assert units["Note"].tolist() == ["ex panificio"]
+    message = caplog.records[-1].getMessage()
+    assert caplog.records[-1].levelno == logging.WARNING
+    assert "'Superficie magazzino (mq)'" in message and "'Note'" in message
+    assert "read from column 'Superficie (mq)'" in message
+
+
+@pytest.mark.parametrize(
+    ("schema", "header"),
+    [
+        (VACANT_UNITS, "Note"),
+        (VACANT_UNITS, "Telefono proprietario"),
+        (VACANT_UNITS, "Data sopralluogo"),
+        (VACANT_UNITS, "Foto"),
+        (VACANT_UNITS, "osm_building_id"),
+        (FIRMS, "Partita IVA"),
+        (FIRMS, "Codice fiscale"),
+        (FIRMS, "Fatturato (€)"),
+        (FIRMS, "PEC"),
+        (FIRMS, "Indirizzo"),
+    ],
+)
+def test_clearly_extra_headers_are_near_no_field(schema: SurveySchema, header: str) -> None:
+    assert schema.match_header(header) is None
+    assert schema.near_fields(header) == []
+
+
+@pytest.mark.parametrize(
+    ("schema", "header", "field"),
+    [
+        (FIRMS, "Codice ATECO", "ateco"),
+        (FIRMS, "Codice ATECO 2007", "ateco"),
+        (FIRMS, "Cod. ATECO", "ateco"),
+        (FIRMS, "Numero addetti", "employees"),
+        (FIRMS, "Addetti (n.)", "employees"),
+        (FIRMS, "Spazio espansione (m²)", "expansion_space_m2"),
+        (FIRMS, "Latitudine (WGS84)", "lat"),
+        (VACANT_UNITS, "Superficie in mq", "floor_area_m2"),
+        (VACANT_UNITS, "Sfitto dal", "vacant_since"),
+    ],
+)
+def test_italian_headers_with_units_select_their_field(
+    schema: SurveySchema, header: str, field: str
+) -> None:
+    assert schema.match_header(header) == field
+
+
+def test_a_unit_word_of_another_field_does_not_select(tmp_path: Path) -> None:
+    # "mq" is a unit of floor_area_m2, not of the rent: no silent mapping either way.
+    assert VACANT_UNITS.match_header("Canone (mq)") is None
+    assert VACANT_UNITS.near_fields("Canone (mq)")[0][0] == "asking_rent_eur_month"
+    assert VACANT_UNITS.match_header("Area") is None  # bare word of "area_m2": ask the user
+    assert VACANT_UNITS.near_fields("Area") == [("floor_area_m2", "area_m2")]
+
+
+IMPRESE_HEADER = "ID impresa;Ragione sociale;Longitudine;Latitudine;Comune;Codice ATECO;Addetti"
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("34.10", "division '34' does not exist"),
+        ("04", "division '04' does not exist"),
+        ("A25.11", "section letter 'A' does not match division 25"),
+    ],
+)
+def test_ateco_division_must_exist_when_the_file_is_read(
+    tmp_path: Path, code: str, words: str
+) -> None:
+    path = _write(
+        tmp_path,
+        IMPRESE_HEADER + "\n"
+        "F01;Rossi Srl;24,94;60,17;Milano;25.62;3\n"
+        f"F02;Bianchi Snc;24,95;60,17;Milano;{code};12\n",
+        name="imprese.csv",
+    )
+    (problem,) = _problems(path, FIRMS)
+    assert (problem.row, problem.column, problem.value) == (3, "Codice ATECO", code)
+    assert words in problem.message
+    assert str(problem).startswith(f"{path}, row 3, column 'Codice ATECO': ")
+
+
+def test_classify_ateco_and_the_reader_share_one_check(tmp_path: Path) -> None:
+    from geodistrict.production import classify_ateco
+    from geodistrict.sources.surveys.values import ateco_problem
+
+    codes = ["25.62", "C25.62", "34.10", "A25.11", "01.11", "99", "2511"]
+    for code in codes:
+        path = _write(tmp_path, f"{FIRMS_HEADER}\nF1,Rossi Srl,24.94,60.17,{code}\n")
+        try:
+            read_survey(path, FIRMS)
+            read_ok = True
+        except SurveyError:
+            read_ok = False
+        try:
+            classify_ateco(pd.DataFrame({"ateco": [code]}))
+            classify_ok = True
+        except SurveyError:
+            classify_ok = False
+        assert read_ok == classify_ok == (ateco_problem(code) is None), code
+
+
+def _imprese(tmp_path: Path, code: str, name: str = "imprese.csv") -> Path:
+    return _write(
+        tmp_path,
+        IMPRESE_HEADER + f"\nF01;Rossi Srl;24,94;60,17;Milano;{code};3\n",
+        name=name,
+    )
+
+
+def test_read_surveys_reports_every_file_at_once(tmp_path: Path) -> None:
+    from geodistrict.sources.surveys import read_surveys
+
+    sfitti = _sfitti(tmp_path, "Canone annuo (€)")
+    imprese = _imprese(tmp_path, "34.10")
+    with pytest.raises(SurveyError) as caught:
+        read_surveys(
+            {"vacant_units": (sfitti, VACANT_UNITS), "firms": (imprese, FIRMS)},
+            area_lonlat=HELSINKI,
+        )
+    files = [p.file for p in caught.value.problems]
+    assert files == [str(sfitti), str(imprese)]
+    assert str(sfitti) in str(caught.value) and str(imprese) in str(caught.value)
+
+    # A missing file is one more problem, not a stop.
+    with pytest.raises(SurveyError) as caught:
+        read_surveys(
+            {"vacant_units": (tmp_path / "assente.csv", VACANT_UNITS), "firms": (imprese, FIRMS)}
+        )
+    assert [p.file for p in caught.value.problems] == [str(tmp_path / "assente.csv"), str(imprese)]
+
+    # One bad file: exactly read_survey's error; all good: every frame.
+    with pytest.raises(SurveyError) as caught:
+        read_surveys({"firms": (imprese, FIRMS)})
+    assert caught.value.path == str(imprese)
+    good = read_surveys(
+        {"vacant_units": (_sfitti(tmp_path, "Canone (€/mese)", "ok.csv"), VACANT_UNITS),
+         "firms": (_imprese(tmp_path, "C25.62", "ok_imprese.csv"), FIRMS)},
+        area_lonlat=HELSINKI,
+    )  # fmt: skip
+    assert {k: len(v) for k, v in good.items()} == {"vacant_units": 2, "firms": 1}
+
+
+def test_field_units_and_validators_are_checked() -> None:
+    with pytest.raises(ValueError, match="units"):
+        SurveyField("rent", "float", units=("€/mese",))
+    with pytest.raises(ValueError, match="validator"):
+        SurveyField("rent", "float", validator=lambda text: None)

@@ -8,7 +8,6 @@ with Italian and English labels.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
@@ -19,12 +18,11 @@ import pandas as pd
 
 from geodistrict._validate import require_columns
 from geodistrict.errors import ParameterError, Problem, SurveyError
+from geodistrict.sources.surveys.values import ateco_parts, ateco_problem
 
 __all__ = ["Level", "ateco_table", "classify_ateco", "sector_labels", "sector_of"]
 
 Level = Literal["section", "division"]
-
-_ATECO_CODE = re.compile(r"\s*([A-Va-v])?\s*(\d{2})(?:\.\d{1,2}){0,2}\s*")
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +96,10 @@ def classify_ateco(
     SurveyError
         Listing every row whose code is malformed, names a division that does
         not exist in ATECO 2007 (e.g. ``34``) or carries a section letter that
-        does not match its division (``A25.11``).
+        does not match its division (``A25.11``): the check of
+        :func:`geodistrict.sources.surveys.values.ateco_problem`, which
+        :func:`~geodistrict.sources.surveys.read_survey` already ran on a
+        survey file.
 
     Examples
     --------
@@ -115,7 +116,7 @@ def classify_ateco(
         hint="add the ATECO 2007 code of each firm (e.g. '25.62'), or name its column "
         "with classify_ateco(firms, column=...)",
     )
-    level, section_of = _ateco_dict("level"), _ateco_dict("section")
+    section_of = _ateco_dict("section")
     divisions: list[object] = []
     sections: list[object] = []
     problems: list[Problem] = []
@@ -124,25 +125,17 @@ def classify_ateco(
             divisions.append(None)
             sections.append(None)
             continue
-        match = _ATECO_CODE.fullmatch(str(code))
-        division = match.group(2) if match else None
-        message = None
-        if match is None:
-            message = "malformed ATECO code (expected e.g. 25.11 or C25.11)"
-        elif division is None or level.get(division) != "division":
-            message = f"ATECO division {division!r} does not exist in ATECO 2007"
-        elif match.group(1) and match.group(1).upper() != section_of[division]:
-            message = (
-                f"section letter {match.group(1).upper()!r} does not match division "
-                f"{division} (section {section_of[division]})"
-            )
-        if message is not None:
-            problems.append(Problem(source, row, column, code, message))
+        # The survey reader runs the same check on every file (so `geodistrict check` finds
+        # these); here it guards frames built in Python.
+        message = ateco_problem(str(code))
+        parts = ateco_parts(str(code))
+        if message is not None or parts is None:
+            problems.append(Problem(source, row, column, code, message or "malformed"))
             divisions.append(None)
             sections.append(None)
         else:
-            divisions.append(division)
-            sections.append(section_of[str(division)])
+            divisions.append(parts[1])
+            sections.append(section_of[parts[1]])
     if problems:
         raise SurveyError(source, problems)
     out = firms.copy()

@@ -36,7 +36,19 @@ Headers
 -------
 Headers are matched case-insensitively, ignoring surrounding spaces, accents
 and punctuation (``" Superficie (mq) "`` matches the alias ``superficie_mq``,
-``"Proprietà"`` matches ``proprieta``).  Each field also accepts its aliases.
+``"Proprietà"`` matches ``proprieta``).  Each field also accepts its aliases,
+and the unit words it declares (``"Canone richiesto (€/mese)"`` is the monthly
+rent).  A header that selects no field but resembles one the file lacks
+(``"Canone annuo (€)"``, ``"Superfice"``) is a problem naming the nearest
+accepted headers; any other unknown column is kept and listed in one warning.
+No column is dropped without a word.
+
+Several files
+-------------
+:func:`read_surveys` reads every file before raising, and one
+:class:`~geodistrict.errors.SurveyError` lists the problems of all of them
+(what the pipeline's ``surveys`` step, hence ``geodistrict check`` and
+``geodistrict run``, calls).
 
 Layout
 ------
@@ -49,7 +61,7 @@ Layout
 * :mod:`~geodistrict.sources.surveys.schemas`: :data:`VACANT_UNITS` and :data:`FIRMS`.
 """
 
-from geodistrict.sources.surveys.readers import read_survey
+from geodistrict.sources.surveys.readers import read_survey, read_surveys
 from geodistrict.sources.surveys.schema import (
     LAT,
     LON,
@@ -69,5 +81,6 @@ __all__ = [
     "SurveyField",
     "SurveySchema",
     "read_survey",
+    "read_surveys",
     "schema_table",
 ]

@@ -126,10 +126,34 @@ def _check_and_build(
     if ignored:
         logger.info("%s: ignoring columns %s, the file geometry gives the position", file, ignored)
 
+    # Headers that select no field: near a field the file lacks -> a problem (its values
+    # would be lost); near a field read from another column, or far from all -> kept.
+    kept: list[tuple[int, str, str]] = []  # (column index, header, note for the log)
+    near_reported: set[str] = set()
+    for j, header in extras:
+        near = schema.near_fields(header)
+        absent = [
+            (name, accepted)
+            for name, accepted in near
+            if name not in mapped and not (has_geometry and name in _COORDS)
+        ]
+        if absent:
+            problems.append(Problem(file, 1, header, None, _near_message(schema, absent)))
+            near_reported.update(name for name, _ in absent)
+            continue
+        note = "; ".join(
+            f"resembles {accepted!r}, but field {name!r} is read from column "
+            f"{raw.headers[mapped[name]]!r}"
+            if name in mapped
+            else f"resembles {accepted!r}, but the file geometry gives the position"
+            for name, accepted in near
+        )
+        kept.append((j, header, note))
+
     found = ", ".join(repr(h) for h in raw.headers if h) or "none"
     for fld in schema.fields:
         required = fld.required or (not has_geometry and fld.name in _COORDS)
-        if required and fld.name not in mapped:
+        if required and fld.name not in mapped and fld.name not in near_reported:
             accepted = ", ".join(repr(a) for a in (fld.name, *fld.aliases))
             problems.append(
                 Problem(
@@ -228,7 +252,26 @@ def _check_and_build(
     if has_geometry:
         values[LON] = [p.x if p is not None else None for p in points]
         values[LAT] = [p.y if p is not None else None for p in points]
-    return _frame(schema, values, raw, extras, points, file, crs)
+    return _frame(schema, values, raw, kept, points, file, crs)
+
+
+def _near_message(schema: SurveySchema, near: list[tuple[str, str]]) -> str:
+    """The problem of a header that selects no field but resembles fields the file lacks."""
+    described = []
+    for name, accepted in near:
+        fld = schema.get_field(name)
+        headers = ", ".join(repr(h) for h in fld.accepted_headers)
+        units = f"; they may add {', '.join(fld.units)}" if fld.units else ""
+        required = "required " if fld.required else ""
+        described.append(
+            f"{required}field {name!r} (close to {accepted!r}; accepted headers: {headers}{units})"
+        )
+    return (
+        f"this header selects no field of the {schema.name} survey but looks like "
+        + " or ".join(described)
+        + ": rename the column to an accepted header if it holds that information (otherwise "
+        "its values would not be used), or give it a name that does not resemble one"
+    )
 
 
 def _check_lonlat(
@@ -324,7 +367,7 @@ def _frame(
     schema: SurveySchema,
     values: dict[str, list[object]],
     raw: _RawTable,
-    extras: list[tuple[int, str]],
+    extras: list[tuple[int, str, str]],
     points: list[Point | None],
     file: str,
     crs: object | None,
@@ -333,18 +376,21 @@ def _frame(
     data["source_row"] = pd.Series(raw.rows, dtype="int64")
     used = set(data) | _RESERVED_COLUMNS
     kept: list[str] = []
-    for j, header in extras:
+    for j, header, note in extras:
         name = header
         suffix = 2
         while name in used:
             name = f"{header}_{suffix}"
             suffix += 1
         used.add(name)
-        kept.append(name if name == header else f"{header} (as {name})")
+        shown = repr(header) if name == header else f"{header!r} (as {name!r})"
+        kept.append(f"{shown} ({note})" if note else shown)
         data[name] = pd.Series(raw.columns[j])
     if kept:
-        logger.info(
-            "%s: keeping %d column(s) not in schema %r: %s",
+        logger.warning(
+            "%s: %d column(s) are not fields of the %s survey; they are kept as they are but "
+            "no analysis uses them: %s. If one holds a survey field, rename it to the field "
+            "name or an alias (see 'Survey files' in docs/configuration.md)",
             file,
             len(kept),
             schema.name,

@@ -13,7 +13,7 @@ import io
 import itertools
 import logging
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,7 +22,7 @@ import pyogrio
 from shapely.geometry.base import BaseGeometry
 
 from geodistrict._validate import existing_file
-from geodistrict.errors import ParameterError, Problem, SurveyError
+from geodistrict.errors import InputFileNotFoundError, ParameterError, Problem, SurveyError
 from geodistrict.sources.surveys.checks import (
     _check_and_build,
     _file_problem,
@@ -32,7 +32,7 @@ from geodistrict.sources.surveys.checks import (
 from geodistrict.sources.surveys.schema import SurveySchema
 from geodistrict.sources.surveys.values import _is_missing
 
-__all__ = ["read_survey"]
+__all__ = ["read_survey", "read_surveys"]
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +135,66 @@ def read_survey(
             [_file_problem(p, f"unsupported file type {suffix!r}{hint}; use one of {supported}")],
         )
     return _check_and_build(raw, schema, p, area_lonlat=area_lonlat, crs=crs)
+
+
+def read_surveys(
+    files: Mapping[str, tuple[str | Path, SurveySchema]],
+    *,
+    area_lonlat: BaseGeometry | None = None,
+    crs: object | None = None,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Read and check several survey files, reporting the problems of all of them at once.
+
+    Every file is read with :func:`read_survey`, even when an earlier one has
+    problems, so one run of ``geodistrict check`` (or ``run``) lists what to
+    fix in every file.
+
+    Parameters
+    ----------
+    files : mapping
+        Survey name (e.g. ``"firms"``) to ``(path, schema)``.
+    area_lonlat, crs
+        As for :func:`read_survey`, the same for every file.
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        The surveys read, under their names, in the order of ``files``.
+
+    Raises
+    ------
+    SurveyError
+        If any file is missing, cannot be read or has problems: one error
+        listing the problems of every such file, each naming its file (with
+        one bad file, exactly the error :func:`read_survey` raises).
+
+    Examples
+    --------
+    >>> import geodistrict as gd
+    >>> from geodistrict.sources.surveys import FIRMS, VACANT_UNITS
+    >>> cfg = gd.datasets.sample_config().surveys
+    >>> found = read_surveys({"vacant_units": (cfg.vacant_units, VACANT_UNITS),
+    ...                       "firms": (cfg.firms, FIRMS)})
+    >>> {name: len(frame) for name, frame in found.items()}
+    {'vacant_units': 24, 'firms': 90}
+    """
+    found: dict[str, gpd.GeoDataFrame] = {}
+    failed: list[SurveyError] = []
+    for name, (path, schema) in files.items():
+        try:
+            found[name] = read_survey(path, schema, area_lonlat=area_lonlat, crs=crs)
+        except SurveyError as exc:
+            failed.append(exc)
+        except InputFileNotFoundError as exc:
+            failed.append(SurveyError(path, [_file_problem(Path(path), str(exc))]))
+        else:
+            logger.info("survey %s: %d rows from %s", name, len(found[name]), path)
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        paths = " and ".join(exc.path for exc in failed)
+        raise SurveyError(paths, [p for exc in failed for p in exc.problems])
+    return found
 
 
 def _decode(data: bytes) -> tuple[str, str]:

@@ -2,15 +2,39 @@
 
 A :class:`SurveySchema` is an ordered tuple of :class:`SurveyField`; each field
 has a canonical snake-case name, a value kind, optional bounds, choices or a
-pattern, and aliases.  File headers select fields case- and accent-insensitively
-(:meth:`SurveySchema.match_header`); :func:`schema_table` renders a schema as
-the Markdown table of the documentation.
+pattern, aliases and the unit words a header may add.  File headers select
+fields case- and accent-insensitively (:meth:`SurveySchema.match_header`); a
+header that selects nothing but resembles a field is found by
+:meth:`SurveySchema.near_fields`, so the reader can report it instead of
+keeping it as an unknown column; :func:`schema_table` renders a schema as the
+Markdown table of the documentation.
+
+Header matching
+---------------
+A header is normalised (:func:`_header_key`): accents dropped, case folded,
+``€`` read as ``eur`` and ``%`` as ``perc``, every run of other characters
+turned into ``_`` (``"Canone richiesto (€/mese)"`` → ``canone_richiesto_eur_mese``).
+It selects a field when
+
+1. it equals the field's name or one of its aliases, normalised the same way;
+   or
+2. once the field's own unit words (:attr:`SurveyField.units`, e.g. ``eur``,
+   ``mese`` for a monthly rent) and a few connecting words (``di``, ``al``...)
+   are left out of both, it equals one of them, and no other field is selected
+   that way (``canone_richiesto_eur_mese`` → ``canone_richiesto``).
+
+A unit word that belongs to *another* unit (``Canone annuo (€)`` for a monthly
+rent) selects nothing: the header is then *near* the field and the reader
+reports it, because reading a yearly rent as a monthly one, or dropping it,
+would both be wrong without a word.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
@@ -30,9 +54,32 @@ LAT = "lat"
 _COORDS = (LON, LAT)
 
 
+# Words that join the parts of a header without adding meaning ("superficie in mq").
+_CONNECTIVES = frozenset(
+    {"a", "al", "alla", "da", "dal", "dalla", "de", "dei", "del", "della", "delle", "dello",
+     "di", "e", "ed", "in", "per", "of", "the", "at", "by"}
+)  # fmt: skip
+# Units and similar qualifiers a header may carry ("(€/anno)", "(ha)", "n."): a header
+# that equals a field's name once they are left out is *near* that field.
+_UNIT_WORDS = frozenset(
+    {"eur", "euro", "euros", "mese", "mesi", "mensile", "mensili", "month", "monthly",
+     "anno", "anni", "annuo", "annui", "annua", "annuale", "year", "years", "yearly",
+     "settimana", "settimanale", "giorno", "giorni", "gg", "day", "days", "ore", "h",
+     "m", "mt", "m2", "mq", "mt2", "mtq", "sqm", "metri", "quadri", "quadrati", "cm", "km",
+     "km2", "kmq", "ha", "ettari", "perc", "percent", "pct", "percentuale", "n", "nr", "num",
+     "numero", "no", "tot", "totale", "k", "mila", "migliaia", "usd", "chf", "kg", "t",
+     "wgs84", "wgs", "84", "gradi", "deg", "decimali", "dd", "epsg", "4326", "2007", "2025"}
+)  # fmt: skip
+
+
 def _header_key(text: str) -> str:
-    """Normalise a header: no accents, case-folded, punctuation runs as ``_``."""
-    decomposed = unicodedata.normalize("NFKD", text.replace("\ufeff", ""))
+    """Normalise a header: no accents, case-folded, punctuation runs as ``_``.
+
+    ``€`` is read as ``eur`` and ``%`` as ``perc``, so units in brackets keep
+    their meaning (``"Canone (€/mese)"`` → ``canone_eur_mese``).
+    """
+    text = text.replace("\ufeff", "").replace("€", " eur ").replace("%", " perc ")
+    decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return re.sub(r"[^0-9a-z]+", "_", plain).strip("_")
 
@@ -76,6 +123,14 @@ class SurveyField:
         For ``str`` fields: regular expression every value must match fully.
     pattern_help : str
         What ``pattern`` expects, in words, quoted in the problem message.
+    units : tuple of str
+        Normalised words a header may add to the name or an alias without
+        changing the field: its unit and similar qualifiers (``("eur", "mese")``
+        lets ``Canone richiesto (€/mese)`` select the alias ``canone_richiesto``).
+    validator : callable, optional
+        For ``str`` fields: called with the text of each value that passed
+        ``pattern``; returns ``None`` when the value is acceptable, else the
+        problem in words (e.g. an ATECO division that does not exist).
     """
 
     name: str
@@ -90,12 +145,19 @@ class SurveyField:
     minimum_exclusive: bool = False
     pattern: str | None = None
     pattern_help: str = ""
+    units: tuple[str, ...] = ()
+    validator: Callable[[str], str | None] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.aliases, str):
-            object.__setattr__(self, "aliases", (self.aliases,))
-        else:
-            object.__setattr__(self, "aliases", tuple(self.aliases))
+        for name in ("aliases", "units"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+        bad_units = [u for u in self.units if _header_key(u) != u or "_" in u]
+        if bad_units:
+            raise ParameterError(
+                f"field {self.name!r}: units {bad_units!r} must be single normalised words "
+                "(lower case, no accents or punctuation)"
+            )
         object.__setattr__(self, "choices", tuple(self.choices))
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ParameterError(f"field name {self.name!r} must be lower-case snake case")
@@ -119,12 +181,24 @@ class SurveyField:
             if self.kind != "str":
                 raise ParameterError(f"field {self.name!r}: only str fields take a pattern")
             re.compile(self.pattern)
+        if self.validator is not None and self.kind != "str":
+            raise ParameterError(f"field {self.name!r}: only str fields take a validator")
 
     @property
     def header_keys(self) -> tuple[str, ...]:
         """Normalised headers that select this field (its name and aliases)."""
         keys = [_header_key(self.name), *(_header_key(a) for a in self.aliases)]
         return tuple(dict.fromkeys(k for k in keys if k))
+
+    @property
+    def accepted_headers(self) -> tuple[str, ...]:
+        """The name and the aliases, as a user may write them in a header."""
+        return tuple(dict.fromkeys((self.name, *self.aliases)))
+
+
+def _core(key: str, drop: frozenset[str] | set[str]) -> str:
+    """A normalised header without the words in ``drop`` and the connectives."""
+    return "_".join(t for t in key.split("_") if t and t not in drop and t not in _CONNECTIVES)
 
 
 @dataclass(frozen=True)
@@ -146,6 +220,7 @@ class SurveySchema:
     fields: tuple[SurveyField, ...]
     id_field: str | None = None
     _by_key: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+    _by_core: dict[str, str | None] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fields", tuple(self.fields))
@@ -162,6 +237,15 @@ class SurveySchema:
                         f"{other!r} and {fld.name!r}"
                     )
         object.__setattr__(self, "_by_key", by_key)
+        # Name and aliases without the field's unit words: a core two fields share selects
+        # neither (None).
+        by_core: dict[str, str | None] = {}
+        for fld in self.fields:
+            for key in fld.header_keys:
+                core = _core(key, set(fld.units))
+                if core:
+                    by_core[core] = fld.name if by_core.get(core, fld.name) == fld.name else None
+        object.__setattr__(self, "_by_core", by_core)
         if self.id_field is not None and self.id_field not in names:
             raise ParameterError(
                 f"schema {self.name!r}: id_field {self.id_field!r} is not a field"
@@ -188,13 +272,98 @@ class SurveySchema:
     def match_header(self, header: str) -> str | None:
         """Return the field name a file header selects, or ``None``.
 
+        The header selects a field when, normalised, it equals the field's
+        name or an alias, or does so once the field's unit words and the
+        connectives are left out of both (see the module documentation).
+
         Examples
         --------
         >>> from geodistrict.sources.surveys import VACANT_UNITS
         >>> VACANT_UNITS.match_header(" Superficie (mq) "), VACANT_UNITS.match_header("Note")
         ('floor_area_m2', None)
+        >>> VACANT_UNITS.match_header("Canone richiesto (€/mese)")
+        'asking_rent_eur_month'
+        >>> VACANT_UNITS.match_header("Canone annuo (€)") is None  # a yearly rent is not monthly
+        True
         """
-        return self._by_key.get(_header_key(header))
+        key = _header_key(header)
+        name = self._by_key.get(key)
+        if name is not None or not key:
+            return name
+        tokens = key.split("_")
+        found: set[str] = set()
+        for fld in self.fields:
+            dropped = set(fld.units) | _CONNECTIVES
+            if not any(t in dropped for t in tokens):
+                continue  # nothing but the bare words: only an exact match selects
+            core = _core(key, set(fld.units))
+            if core and self._by_core.get(core) == fld.name:
+                found.add(fld.name)
+        return found.pop() if len(found) == 1 else None
+
+    def near_fields(self, header: str, *, limit: int = 3) -> list[tuple[str, str]]:
+        """Fields a header that selects none resembles, closest first.
+
+        A header is near a field when, normalised, it equals the field's name
+        or an alias once every unit word is left out (``Canone annuo (€)`` and
+        ``canone``), is a close spelling of one (:mod:`difflib` ratio of at
+        least 0.8 for names of four letters or more: ``Superfice``), contains
+        all the words of a name of two words or more (``Fabbisogno formazione
+        tecnica``), or contains a one-word name of five letters or more
+        (``Dipendenti 2024``).
+
+        Parameters
+        ----------
+        header : str
+            A header as written in the file.
+        limit : int, default 3
+            Most fields returned.
+
+        Returns
+        -------
+        list of (str, str)
+            ``(field name, the accepted header it resembles)`` pairs, closest
+            first; empty when the header resembles no field.
+
+        Examples
+        --------
+        >>> from geodistrict.sources.surveys import VACANT_UNITS
+        >>> VACANT_UNITS.near_fields("Canone annuo (€)")
+        [('asking_rent_eur_month', 'canone')]
+        >>> VACANT_UNITS.near_fields("Telefono proprietario")
+        []
+        """
+        key = _header_key(header)
+        if not key or self.match_header(header) is not None:
+            return []
+        every_unit = _UNIT_WORDS.union(*(f.units for f in self.fields))
+        bare = _core(key, every_unit)
+        words = set(bare.split("_")) - {""}
+        best: dict[str, tuple[float, str]] = {}
+        for fld in self.fields:
+            for accepted in fld.accepted_headers:
+                other = _header_key(accepted)
+                other_bare = _core(other, every_unit)
+                other_words = set(other_bare.split("_")) - {""}
+                score = 0.0
+                if bare and bare == other_bare:
+                    score = 1.0
+                else:
+                    pairs = [(key, other), (bare, other_bare)]
+                    for a, b in pairs:
+                        if min(len(a), len(b)) >= 4:
+                            ratio = difflib.SequenceMatcher(None, a, b).ratio()
+                            score = max(score, ratio if ratio >= 0.8 else 0.0)
+                    if len(other_words) >= 2 and other_words <= words:
+                        score = max(score, 0.9)
+                    elif len(words) >= 2 and words <= other_words:
+                        score = max(score, 0.85)
+                    elif len(other_words) == 1 and len(other_bare) >= 5 and other_words <= words:
+                        score = max(score, 0.8)
+                if score > best.get(fld.name, (0.0, ""))[0]:
+                    best[fld.name] = (score, accepted)
+        ranked = sorted(best.items(), key=lambda item: -item[1][0])
+        return [(name, accepted) for name, (_, accepted) in ranked[:limit]]
 
 
 def schema_table(schema: SurveySchema) -> str:
@@ -209,7 +378,8 @@ def schema_table(schema: SurveySchema) -> str:
     -------
     str
         A Markdown table with one row per field and the columns *Field*,
-        *Type*, *Required*, *Aliases* and *Description*, ending with a newline.
+        *Type*, *Required*, *Aliases* (with the unit words a header may add)
+        and *Description*, ending with a newline.
     """
     lines = [
         "| Field | Type | Required | Aliases | Description |",
@@ -225,6 +395,8 @@ def schema_table(schema: SurveySchema) -> str:
         if fld.name == schema.id_field:
             required += " (unique)"
         aliases = ", ".join(f"`{a}`" for a in fld.aliases)
+        if fld.units:
+            aliases += "; may add " + ", ".join(f"`{u}`" for u in fld.units)
         cells = [f"`{fld.name}`", _kind_text(fld), required, aliases, fld.description]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -1,18 +1,29 @@
-"""The two surveys geodistrict reads: vacant units and firms."""
+"""The two surveys geodistrict reads: vacant units and firms.
+
+Aliases are the headers Italian offices really write; ``units`` are the words a
+header may add to them (``Canone richiesto (€/mese)``, ``Superficie (m²)``,
+``Numero addetti``), see :mod:`~geodistrict.sources.surveys.schema`.
+"""
 
 from __future__ import annotations
 
 from geodistrict.sources.surveys.schema import LAT, LON, SurveyField, SurveySchema
-from geodistrict.sources.surveys.values import _ATECO_HELP, _ATECO_PATTERN
+from geodistrict.sources.surveys.values import _ATECO_HELP, _ATECO_PATTERN, ateco_problem
 
 __all__ = ["FIRMS", "VACANT_UNITS"]
+
+# Words a header may add to a field's name or alias (normalised: see schema._header_key).
+_DEGREES = ("wgs84", "wgs", "84", "gradi", "deg", "decimali", "dd", "epsg", "4326")
+_SQUARE_METRES = ("m2", "mq", "mt2", "mtq", "sqm", "metri", "quadri", "quadrati")
+_COUNT = ("n", "nr", "num", "numero", "no", "tot", "totale")
 
 
 def _lon_field(description_suffix: str = "") -> SurveyField:
     return SurveyField(
         LON,
         "float",
-        aliases=("longitudine", "longitude", "lng", "long", "x"),
+        aliases=("longitudine", "longitude", "lng", "long", "x", "coord_x", "coordinata_x"),
+        units=_DEGREES,
         description=(
             "Longitude in decimal degrees, WGS 84 (EPSG:4326), e.g. `9.19`. Required unless "
             "the file carries its own geometry (GeoPackage, GeoJSON, Shapefile)."
@@ -25,7 +36,8 @@ def _lat_field(description_suffix: str = "") -> SurveyField:
     return SurveyField(
         LAT,
         "float",
-        aliases=("latitudine", "latitude", "y"),
+        aliases=("latitudine", "latitude", "y", "coord_y", "coordinata_y"),
+        units=_DEGREES,
         description=(
             "Latitude in decimal degrees, WGS 84 (EPSG:4326), e.g. `45.46`. Required unless "
             "the file carries its own geometry. A pair that looks swapped with the longitude "
@@ -42,7 +54,7 @@ VACANT_UNITS = SurveySchema(
             "unit_id",
             "str",
             required=True,
-            aliases=("id_unita", "id", "codice_unita"),
+            aliases=("id_unita", "id", "codice_unita", "id_locale", "codice_locale"),
             description="Identifier of the vacant unit, unique within the survey "
             "(e.g. the code used by the surveyors).",
         ),
@@ -58,7 +70,16 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "floor_area_m2",
             "float",
-            aliases=("superficie_mq", "superficie", "floor_area", "area_m2"),
+            aliases=(
+                "superficie_mq",
+                "superficie",
+                "superficie_commerciale",
+                "superficie_utile",
+                "floor_area",
+                "area_m2",
+                "mq",
+            ),
+            units=_SQUARE_METRES,
             minimum=0,
             minimum_exclusive=True,
             description="Floor area of the unit in square metres; must be greater than 0.",
@@ -66,14 +87,14 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "ground_floor",
             "bool",
-            aliases=("piano_terra",),
+            aliases=("piano_terra", "piano_terreno", "al_piano_terra", "fronte_strada"),
             description="Whether the unit is at ground floor, with access from the street "
             "(sì/no, yes/no, x, 1/0).",
         ),
         SurveyField(
             "vacant_since",
             "date",
-            aliases=("sfitto_dal",),
+            aliases=("sfitto_dal", "sfitto_da", "libero_dal", "data_sfitto", "vuoto_dal"),
             not_future=True,
             description="Date since when the unit has been vacant: ISO `2023-05-01`, Italian "
             "`01/05/2023` or an Excel date; cannot be in the future.",
@@ -81,13 +102,19 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "last_use",
             "str",
-            aliases=("ultimo_uso",),
+            aliases=("ultimo_uso", "ultima_attivita", "uso_precedente", "destinazione_precedente"),
             description="Last known use of the unit, free text (e.g. `bar`, `clothing shop`).",
         ),
         SurveyField(
             "condition",
             "choice",
-            aliases=("stato", "condizione"),
+            aliases=(
+                "stato",
+                "condizione",
+                "condizioni",
+                "stato_conservazione",
+                "stato_manutenzione",
+            ),
             choices=("good", "fair", "poor"),
             description="State of repair: `good` (usable as it is), `fair` (needs minor works) "
             "or `poor` (needs major renovation).",
@@ -95,7 +122,7 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "owner_type",
             "choice",
-            aliases=("proprieta", "tipo_proprieta"),
+            aliases=("proprieta", "tipo_proprieta", "tipo_proprietario", "tipologia_proprieta"),
             choices=("private", "public", "other"),
             description="Who owns the unit: `private`, `public` (municipality or another "
             "public body) or `other` (church, foundation...).",
@@ -103,7 +130,17 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "asking_rent_eur_month",
             "float",
-            aliases=("canone_richiesto", "canone"),
+            aliases=(
+                "canone_richiesto",
+                "canone",
+                "asking_rent",
+                "canone_mensile",
+                "canone_locazione",
+                "affitto",
+                "affitto_richiesto",
+                "affitto_mensile",
+            ),
+            units=("eur", "euro", "mese", "mensile", "month", "monthly"),
             minimum=0,
             description="Monthly rent asked by the owner, in euros; at least 0. Leave blank "
             "when unknown or not on the market.",
@@ -134,7 +171,7 @@ FIRMS = SurveySchema(
             "firm_id",
             "str",
             required=True,
-            aliases=("id_impresa", "id", "codice_impresa"),
+            aliases=("id_impresa", "id", "codice_impresa", "id_azienda", "n_questionario"),
             description="Identifier of the firm, unique within the survey (e.g. the "
             "questionnaire number or the VAT number).",
         ),
@@ -142,7 +179,14 @@ FIRMS = SurveySchema(
             "name",
             "str",
             required=True,
-            aliases=("ragione_sociale", "denominazione", "firm_name"),
+            aliases=(
+                "ragione_sociale",
+                "denominazione",
+                "firm_name",
+                "nome_impresa",
+                "impresa",
+                "azienda",
+            ),
             description="Registered name of the firm (*ragione sociale*).",
         ),
         _lon_field(" Use the location of the premises surveyed, not the registered office."),
@@ -150,24 +194,34 @@ FIRMS = SurveySchema(
         SurveyField(
             "municipality",
             "str",
-            aliases=("comune",),
+            aliases=("comune", "comune_sede", "comune_unita_locale"),
             description="Municipality (*comune*) where the premises are.",
         ),
         SurveyField(
             "ateco",
             "str",
             required=True,
-            aliases=("codice_ateco", "ateco_code"),
+            aliases=(
+                "codice_ateco",
+                "ateco_code",
+                "cod_ateco",
+                "attivita_ateco",
+                "ateco_principale",
+            ),
+            units=("2007", "2025"),
             pattern=_ATECO_PATTERN,
             pattern_help=_ATECO_HELP,
+            validator=ateco_problem,
             description="Main activity code, ATECO 2007 or 2025: division `25`, group `25.1`, "
             "class `25.11`, category or subcategory `25.11.0` / `25.11.00`, optionally "
-            "preceded by the section letter (`C25.11`).",
+            "preceded by the section letter (`C25.11`). The division must exist in ATECO 2007 "
+            "and the letter, if any, must be its section.",
         ),
         SurveyField(
             "employees",
             "int",
-            aliases=("addetti", "dipendenti"),
+            aliases=("addetti", "dipendenti", "occupati"),
+            units=_COUNT,
             minimum=0,
             description="Number of people working in the firm (*addetti*), at least 0.",
         ),
@@ -190,7 +244,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "expansion_space_m2",
             "float",
-            aliases=("spazio_espansione_mq",),
+            aliases=("spazio_espansione_mq", "spazio_espansione", "fabbisogno_spazi"),
+            units=_SQUARE_METRES,
             minimum=0,
             description="Additional floor space the firm would need to expand, in square "
             "metres; 0 if none.",
@@ -204,7 +259,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "hiring_needs",
             "int",
-            aliases=("fabbisogno_assunzioni",),
+            aliases=("fabbisogno_assunzioni", "assunzioni_previste"),
+            units=_COUNT,
             minimum=0,
             description="Number of people the firm plans to hire in the next year.",
         ),
