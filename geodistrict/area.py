@@ -1,10 +1,17 @@
 """Study area: from OSM place names, a boundary file or a bbox; the working CRS.
 
 Place names are looked up in the OSM extract itself when the source is a
-local file (``pbf`` or ``xml``: administrative boundaries whose ``name``
-matches the first part of the place name), so a district such as Zingonia can
-be run offline from a Geofabrik extract; with the ``overpass`` source they are
-geocoded online through osmnx (Nominatim).
+local file (``pbf`` or ``xml``: administrative boundaries whose ``name`` is
+the first part of the place name), so a district such as Zingonia can be run
+offline from a Geofabrik extract; with the ``overpass`` source they are
+geocoded online through osmnx (Nominatim).  A boundary file can be cut to some
+of its features by name (``area.names``, e.g. the *comuni* of an ISTAT file).
+
+Names match exactly, ignoring case, accents, the form of the apostrophe and
+repeated spaces (:func:`name_key`): ``"san michele all’adige"`` is
+``"San Michele all'Adige"``, but ``"Mezzolombardo"`` is not
+``"Comunità Rotaliana"``.  A name that matches nothing is an error that lists
+the nearest names available.
 
 Examples
 --------
@@ -18,10 +25,15 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import logging
+import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 from shapely.geometry import box
@@ -33,7 +45,7 @@ from geodistrict.errors import ConfigError, EmptyAreaError, SourceError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["area_lonlat", "clip_polygon", "local_crs", "study_area"]
+__all__ = ["area_lonlat", "clip_polygon", "local_crs", "name_key", "nearest_names", "study_area"]
 
 
 def local_crs(geom_lonlat: BaseGeometry) -> CRS:
@@ -51,7 +63,58 @@ def local_crs(geom_lonlat: BaseGeometry) -> CRS:
     return CRS.from_user_input(utm)
 
 
-def _from_file(path: Path, layer: str | None) -> BaseGeometry:
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'"})
+
+
+def name_key(name: object) -> str:
+    """The form in which place names are compared: no accents, case or extra spaces.
+
+    Examples
+    --------
+    >>> name_key("  San Michele   all’Adige ")
+    "san michele all'adige"
+    >>> name_key("Comunità") == name_key("COMUNITA")
+    True
+    """
+    text = unicodedata.normalize("NFKD", str(name).translate(_APOSTROPHES))
+    plain = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    return " ".join(plain.split())
+
+
+def nearest_names(name: str, available: Iterable[object], *, n: int = 3) -> list[str]:
+    """The ``n`` names of ``available`` closest to ``name`` (compared by :func:`name_key`).
+
+    Examples
+    --------
+    >>> nearest_names("Mezolombardo", ["Mezzocorona", "Mezzolombardo", "Ton"], n=1)
+    ['Mezzolombardo']
+    """
+    by_key: dict[str, str] = {}
+    for item in available:
+        if isinstance(item, str) and item.strip():
+            by_key.setdefault(name_key(item), item)
+    query = name_key(name)
+    containing = sorted(k for k in by_key if query and (query in k or k in query))
+    close = difflib.get_close_matches(query, list(by_key), n=n, cutoff=0.5)
+    keys = list(dict.fromkeys([*close, *containing]))[:n]
+    if not keys:  # nothing close: at least say what there is
+        keys = sorted(by_key)[:n]
+    return [by_key[k] for k in keys]
+
+
+def _nearest_text(name: str, available: Iterable[object]) -> str:
+    close = nearest_names(name, available)
+    return f"nearest: {', '.join(repr(c) for c in close)}" if close else "no names at all"
+
+
+def _polygonal(geoms: Iterable[BaseGeometry | None]) -> list[BaseGeometry]:
+    valid = shapely.make_valid(np.asarray([g for g in geoms if g is not None], dtype=object))
+    return [g for g in valid if g is not None and g.area > 0]
+
+
+def _from_file(
+    path: Path, layer: str | None, *, name_field: str | None = None, names: list[str] | None = None
+) -> BaseGeometry:
     import pyogrio
 
     try:
@@ -65,54 +128,110 @@ def _from_file(path: Path, layer: str | None) -> BaseGeometry:
             f"area.file: boundary file {str(path)!r} has no CRS; save it with one "
             "(GeoJSON is always EPSG:4326)"
         )
-    geoms = shapely.make_valid(gdf.to_crs(4326).geometry.to_numpy())
-    polys = [g for g in geoms if g is not None and g.area > 0]
+    if names is not None:
+        gdf = _select_by_name(gdf, path, name_field or "name", names)
+    polys = _polygonal(gdf.to_crs(4326).geometry.to_numpy())
     if not polys:
         raise EmptyAreaError(f"boundary file {str(path)!r} has no polygon with an area")
     return shapely.union_all(polys)
+
+
+def _select_by_name(
+    gdf: gpd.GeoDataFrame, path: Path, field: str, names: list[str]
+) -> gpd.GeoDataFrame:
+    """The features of a boundary file whose ``field`` is one of ``names``."""
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    if field not in gdf.columns:
+        raise ConfigError(
+            f"area.name_field: boundary file {str(path)!r} has no field {field!r}; "
+            f"its fields: {', '.join(columns)}"
+        )
+    values = gdf[field]
+    keys = values.map(lambda v: name_key(v) if isinstance(v, str) else None)
+    missing = [n for n in names if name_key(n) not in set(keys.dropna())]
+    if missing:
+        details = "; ".join(f"{n!r} ({_nearest_text(n, values)})" for n in missing)
+        raise ConfigError(
+            f"area.names: no feature of {str(path)!r} has {field} equal to {details}"
+        )
+    wanted = {name_key(n) for n in names}
+    return gdf[keys.isin(wanted)]
 
 
 def _place_key(place: str) -> str:
     return place.split(",")[0].strip()
 
 
-def _from_extract(config: DistrictConfig, places: list[str]) -> BaseGeometry:
-    """Administrative boundaries named like the places, read from the local extract."""
-    path = config.osm.path
-    assert path is not None
-    found: list[BaseGeometry] = []
-    missing: list[str] = []
+def _extract_boundaries(config: DistrictConfig) -> gpd.GeoDataFrame:
+    """Every administrative boundary of the local extract: ``name``, ``admin_level``, polygon."""
+    path = config.osm.extract()  # place names are looked up in it
     if config.osm.source == "pbf":
         import pyrosm
 
-        osm = pyrosm.OSM(str(path))
-        for place in places:
-            gdf = osm.get_boundaries(name=_place_key(place))
-            if gdf is not None:  # pyrosm matches substrings: "Milano" is not its metro area
-                gdf = gdf[gdf["name"].str.casefold() == _place_key(place).casefold()]
-            if gdf is None or len(gdf) == 0:
-                missing.append(place)
-            else:
-                found.append(shapely.union_all(shapely.make_valid(gdf.geometry.to_numpy())))
+        gdf = pyrosm.OSM(str(path)).get_boundaries()  # boundary=administrative
     else:
         import osmnx as ox
         from osmnx._errors import InsufficientResponseError
 
-        for place in places:
-            try:
-                gdf = ox.features_from_xml(path, tags={"boundary": "administrative"})
-            except InsufficientResponseError:
-                gdf = gpd.GeoDataFrame(geometry=[], crs=4326)
-            names = gdf["name"].astype(str).str.casefold() if "name" in gdf else None
-            gdf = gdf[names == _place_key(place).casefold()] if names is not None else gdf[:0]
-            if len(gdf) == 0:
-                missing.append(place)
-            else:
-                found.append(shapely.union_all(gdf.geometry.to_numpy()))
+        try:
+            gdf = ox.features_from_xml(path, tags={"boundary": "administrative"})
+        except InsufficientResponseError:
+            gdf = None
+    if gdf is None or len(gdf) == 0 or "name" not in gdf.columns:
+        return gpd.GeoDataFrame({"name": [], "admin_level": []}, geometry=[], crs=4326)
+    level = gdf["admin_level"] if "admin_level" in gdf.columns else None
+    out = gpd.GeoDataFrame(
+        {
+            "name": gdf["name"].to_numpy(),
+            "admin_level": (
+                pd.to_numeric(level, errors="coerce").to_numpy()
+                if level is not None
+                else np.full(len(gdf), np.nan)
+            ),
+        },
+        geometry=gdf.geometry.to_numpy(),
+        crs=4326,
+    )
+    return out[out["name"].map(lambda v: isinstance(v, str))].reset_index(drop=True)
+
+
+def _from_extract(config: DistrictConfig, places: list[str]) -> BaseGeometry:
+    """Administrative boundaries named like the places, read from the local extract.
+
+    A name is matched exactly (by :func:`name_key`); when boundaries of several
+    levels share it (a *comune* and its *comunità*), the most local level wins.
+    """
+    path = config.osm.path
+    boundaries = _extract_boundaries(config)
+    keys = boundaries["name"].map(name_key)
+    found: list[BaseGeometry] = []
+    missing: list[str] = []
+    for place in places:
+        rows = boundaries[keys == name_key(_place_key(place))]
+        polys = _polygonal(rows.geometry.to_numpy())
+        if not polys:
+            missing.append(place)
+            continue
+        levels = rows["admin_level"].dropna()
+        if levels.nunique() > 1:
+            rows = rows[rows["admin_level"] == levels.max()]
+            log.info("area.places: %r names several levels; using admin_level %d",
+                     _place_key(place), int(levels.max()))  # fmt: skip
+            polys = _polygonal(rows.geometry.to_numpy())
+        if len(polys) > 1:
+            log.warning("area.places: %d boundaries are named %r in %s; their union is used "
+                        "(check the study_area layer)", len(polys), _place_key(place), path.name
+                        if path else "the extract")  # fmt: skip
+        found.append(shapely.union_all(polys))
     if missing:
+        details = "; ".join(
+            f"{_place_key(p)!r} ({_nearest_text(_place_key(p), boundaries['name'])})"
+            for p in missing
+        )
         raise SourceError(
-            f"area.places: no administrative boundary named {[_place_key(p) for p in missing]!r} "
-            f"in {str(path)!r}; use an extract that contains them, or give area.file / area.bbox"
+            f"area.places: no administrative boundary named {details} in {str(path)!r}; "
+            "names must equal the official name (case and accents do not matter). Use an "
+            "extract that contains them, or give area.file / area.bbox"
         )
     return shapely.union_all(found)
 
@@ -140,7 +259,7 @@ def area_lonlat(config: DistrictConfig) -> BaseGeometry:
     if area.bbox is not None:
         geom: BaseGeometry = box(*area.bbox)
     elif area.file is not None:
-        geom = _from_file(area.file, area.layer)
+        geom = _from_file(area.file, area.layer, name_field=area.name_field, names=area.names)
     else:
         assert area.places is not None
         geom = _from_places(config, area.places)
@@ -168,6 +287,8 @@ def study_area(config: DistrictConfig) -> gpd.GeoDataFrame:
         defined_by = "bbox " + ", ".join(f"{v:g}" for v in config.area.bbox)
     elif config.area.file is not None:
         defined_by = f"file {config.area.file.name}"
+        if config.area.names:
+            defined_by += ": " + ", ".join(config.area.names)
     else:
         defined_by = "places " + "; ".join(config.area.places or [])
     gdf = gpd.GeoDataFrame(

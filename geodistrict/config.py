@@ -78,6 +78,27 @@ def _resolve_input(value: Path, info: ValidationInfo) -> Path:
 InputPath = Annotated[Path, AfterValidator(_resolve_input)]
 
 
+def _resolve_extract(value: Path, info: ValidationInfo) -> Path:
+    """Resolve an OSM extract path; a missing file is reported when the extract is read.
+
+    A district whose area comes from a boundary file or a bbox can be loaded, checked
+    and have its study area computed before the (large) extract is downloaded.
+    """
+    base = Path((info.context or {}).get("base_dir", "."))
+    path = value.expanduser()
+    if not path.is_absolute():
+        path = base / path
+    if path.exists() and not path.is_file():
+        raise ValueError(f"not a file: {str(path)!r} is a folder")
+    return path.resolve()
+
+
+ExtractPath = Annotated[Path, AfterValidator(_resolve_extract)]
+
+#: Where a missing regional extract can be downloaded (north-west Italy: Lombardy...).
+GEOFABRIK_NORD_OVEST = "https://download.geofabrik.de/europe/italy/nord-ovest-latest.osm.pbf"
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -96,12 +117,20 @@ class AreaConfig(_Section):
     )
     file: InputPath | None = Field(None, description="Boundary file: GeoJSON, GPKG or Shapefile.")
     layer: str | None = Field(None, description="Layer of a multi-layer boundary file.")
+    names: list[str] | None = Field(
+        None,
+        description="Only the features of 'file' whose 'name_field' is one of these names "
+        "(exact, ignoring case and accents), e.g. the comuni of an ISTAT file.",
+    )
+    name_field: str | None = Field(
+        None, description="Field of 'file' that 'names' are matched against (default 'name')."
+    )
     bbox: tuple[Number, Number, Number, Number] | None = Field(
         None, description="[west, south, east, north] in degrees (EPSG:4326)."
     )
     buffer_m: Number = Field(0.0, ge=0, description="Buffer around the area, in metres.")
 
-    @field_validator("places")
+    @field_validator("places", "names")
     @classmethod
     def _places_not_blank(cls, value: list[str] | None) -> list[str] | None:
         if value is not None:
@@ -141,8 +170,11 @@ class AreaConfig(_Section):
                 "give exactly one of 'places', 'file' or 'bbox'"
                 + (f" (got {', '.join(given)})" if given else "")
             )
-        if self.layer is not None and self.file is None:
-            raise ValueError("'layer' only applies together with 'file'")
+        for key in ("layer", "names", "name_field"):
+            if getattr(self, key) is not None and self.file is None:
+                raise ValueError(f"'{key}' only applies together with 'file'")
+        if self.name_field is not None and self.names is None:
+            raise ValueError("'name_field' only applies together with 'names'")
         return self
 
 
@@ -154,7 +186,12 @@ class OSMConfig(_Section):
         description="sample: embedded Helsinki extract; overpass: online via osmnx; "
         "pbf: a local .osm.pbf (e.g. from Geofabrik); xml: a local .osm or .osm.bz2.",
     )
-    path: InputPath | None = Field(None, description="The extract file, for pbf and xml.")
+    path: ExtractPath | None = Field(
+        None,
+        description="The extract file, for pbf and xml; resolved against the configuration "
+        "folder. A missing file is an error when the extract is read, not when the "
+        "configuration is loaded.",
+    )
     cache_dir: Path | None = Field(
         None, description="Cache folder (default $GEODISTRICT_CACHE or ~/.cache/geodistrict)."
     )
@@ -174,6 +211,24 @@ class OSMConfig(_Section):
                     f"source 'xml' needs a .osm, .osm.bz2 or .xml file, got {self.path.name!r}"
                 )
         return self
+
+    def extract(self) -> Path:
+        """The extract file of a ``pbf`` or ``xml`` source, which must exist.
+
+        Raises
+        ------
+        InputFileNotFoundError
+            If the file is missing; the message says where to download one.
+        """
+        if self.path is None:
+            raise ConfigError(f"osm.path: source {self.source!r} reads no extract file")
+        if not self.path.is_file():
+            raise InputFileNotFoundError(
+                f"osm.path: OSM extract not found: {str(self.path)!r}. Download an extract "
+                f"that covers the district (north-west Italy: {GEOFABRIK_NORD_OVEST}) and "
+                "save it there, or change osm.path in the configuration"
+            )
+        return self.path
 
     @property
     def resolved_cache_dir(self) -> Path:

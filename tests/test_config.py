@@ -95,34 +95,36 @@ def test_packaged_sample_is_the_same_district_as_config_sample() -> None:
 
 
 def test_zingonia_config_loads() -> None:
+    # Loads although the Geofabrik extract it reads is not in the repository.
     cfg = load_config(CONFIG_DIR / "zingonia.yml")
     assert cfg.district == "zingonia"
-    assert cfg.area.bbox is None
-    assert cfg.area.places is not None
-    assert len(cfg.area.places) == 5
-    assert [p.split(",")[0] for p in cfg.area.places] == [
+    assert cfg.area.bbox is None and cfg.area.places is None
+    assert cfg.area.file == ROOT / "data" / "istat" / "comuni_zingonia.geojson"
+    assert cfg.area.names is not None and len(cfg.area.names) == 12
+    assert cfg.area.buffer_m == 500
+    assert cfg.osm.source == "pbf"
+    assert cfg.osm.path == ROOT / "data" / "osm" / "nord-ovest-latest.osm.pbf"
+    assert cfg.production.core_municipalities == [
         "Ciserano",
         "Verdellino",
         "Osio Sopra",
         "Osio Sotto",
         "Boltiere",
     ]
-    assert cfg.area.buffer_m == 500
-    assert cfg.osm.source == "overpass"
-    assert cfg.production.core_municipalities == ["Ciserano", "Verdellino", "Osio Sotto"]
-    assert cfg.production.extension_municipalities == ["Osio Sopra", "Boltiere"]
+    assert len(cfg.production.extension_municipalities) == 7
     assert cfg.production.min_group_size == 5
-    # Core and extension together are exactly the five places of the area.
+    # Core and extension together are exactly the comuni of the area.
     municipalities = cfg.production.core_municipalities + cfg.production.extension_municipalities
-    assert sorted(municipalities) == sorted(p.split(",")[0] for p in cfg.area.places)
+    assert sorted(municipalities) == sorted(cfg.area.names)
 
 
 def test_pioltello_config_loads() -> None:
     cfg = load_config(CONFIG_DIR / "pioltello.yml")
     assert cfg.district == "pioltello"
-    assert cfg.area.places == ["Pioltello, Lombardia, Italia"]
+    assert cfg.area.file == ROOT / "data" / "istat" / "comuni_pioltello.geojson"
+    assert cfg.area.names == ["Pioltello"]
     assert cfg.area.buffer_m == 300
-    assert cfg.osm.source == "overpass"
+    assert cfg.osm.source == "pbf"
     assert cfg.commerce.h3_resolution == 9
     assert cfg.commerce.kde_bandwidth_m == 200
     assert cfg.surveys == SurveysConfig()
@@ -351,14 +353,25 @@ def test_projected_crs_accepted(tmp_path: Path) -> None:
 # --- input files ------------------------------------------------------------------
 
 
-def test_missing_input_file_names_resolved_path(tmp_path: Path) -> None:
+def test_missing_extract_is_reported_when_read_with_resolved_path(tmp_path: Path) -> None:
+    # The configuration loads (its study area needs no extract); reading the extract fails.
     path = write(
         tmp_path / "cfg", HEAD + AREA + "osm:\n  source: pbf\n  path: nord-ovest.osm.pbf\n"
     )
-    message = error_of(path)
+    cfg = load_config(path)
     resolved = tmp_path / "cfg" / "nord-ovest.osm.pbf"
-    assert_names(message, path, "osm.path", "file not found", repr(str(resolved)))
-    assert "(value 'nord-ovest.osm.pbf')" in message
+    assert cfg.osm.path == resolved
+    with pytest.raises(InputFileNotFoundError) as info:
+        cfg.osm.extract()
+    message = str(info.value)
+    assert "osm.path" in message and repr(str(resolved)) in message
+    assert "download.geofabrik.de" in message
+
+
+def test_extract_path_that_is_a_folder(tmp_path: Path) -> None:
+    (tmp_path / "nord-ovest.osm.pbf").mkdir()
+    path = write(tmp_path, HEAD + AREA + "osm:\n  source: pbf\n  path: nord-ovest.osm.pbf\n")
+    assert_names(error_of(path), path, "osm.path", "is a folder")
 
 
 def test_missing_survey_file_names_resolved_path(tmp_path: Path) -> None:

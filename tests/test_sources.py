@@ -13,6 +13,7 @@ import yaml
 
 import geodistrict as gd
 from geodistrict import ingest
+from geodistrict.config import OSMConfig
 from geodistrict.network import access_mask
 from geodistrict.sources.osm import check_online
 
@@ -158,7 +159,9 @@ def test_overpass_offline_fails_fast_with_the_pbf_recipe(tmp_path: Path) -> None
         pass
     else:  # pragma: no cover - CI machines are offline
         pytest.skip("this machine is online")
-    config = gd.load_config(Path(__file__).parent.parent / "config" / "pioltello.yml")
+    shipped = gd.load_config(Path(__file__).parent.parent / "config" / "pioltello.yml")
+    # The shipped district reads a Geofabrik extract; the same district through Overpass:
+    config = shipped.model_copy(update={"osm": OSMConfig(source="overpass")})
     with pytest.raises(gd.NetworkUnavailableError, match="source: pbf") as info:
         gd.load_base_layers(config, use_cache=False)
     assert "geofabrik" in str(info.value).lower()
