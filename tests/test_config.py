@@ -581,7 +581,6 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-m", "geodistrict.cli", *args],
         capture_output=True,
         text=True,
-        timeout=120,
         cwd=ROOT,
     )
 
