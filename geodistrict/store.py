@@ -12,7 +12,8 @@ midway leaves the previous results readable and unchanged.  Each GeoParquet
 file adds ``fid`` (the GeoPackage feature id, 1..n) and a ``bbox`` covering
 column, so a server can page by id and filter by bbox; OSM identifiers
 (:data:`SERVED_AS_TEXT`) are text there, because OGC API clients truncate
-64-bit integers read from JSON.  Layers not
+64-bit integers read from JSON, and non-finite numbers are null
+(:func:`finite_or_null`), because JSON has no ``Infinity`` or ``NaN``.  Layers not
 written by a run (for example with ``--only``) are carried over from the
 previous outputs.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -70,9 +73,43 @@ def _plain_strings(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 SERVED_AS_TEXT = ("osm_id", "osmid", "u", "v")
 
 
+def finite_or_null(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A copy with every non-finite number (``inf``, ``-inf``, ``NaN``) as null.
+
+    Served data say "unknown / not reachable" with null: JSON has no infinity
+    (Python writes ``Infinity``, which ``JSON.parse`` rejects) and Arrow, SQL
+    and GDAL readers treat null, not NaN, as missing.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> pts = gpd.GeoDataFrame({"d": [1.0, float("inf")]}, geometry=[Point(0, 0)] * 2)
+    >>> finite_or_null(pts)["d"].isna().tolist()
+    [False, True]
+    """
+    out = frame.copy()
+    geometry = out.geometry.name if isinstance(out, gpd.GeoDataFrame) else None
+    for col in out.columns:
+        if col == geometry:
+            continue
+        values = out[col]
+        if pd.api.types.is_float_dtype(values.dtype):
+            finite = np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+            out[col] = values.where(finite)
+        elif values.dtype == object:
+            out[col] = values.map(
+                lambda v: None if isinstance(v, float) and not math.isfinite(v) else v
+            ).astype(object)
+    return out
+
+
 def _served(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The frame as served: ``fid`` first (the GeoPackage feature id), OSM ids as text."""
-    served = gdf.copy()
+    """The frame as served: ``fid`` first, OSM ids as text, non-finite numbers as null.
+
+    ``fid`` is the GeoPackage feature id; see :func:`finite_or_null`.
+    """
+    served = finite_or_null(gdf)
     for col in SERVED_AS_TEXT:
         if col in served.columns:
             # object dtype: pandas 3 would store a list of str as Arrow large_string.

@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import geopandas as gpd
 import numpy as np
@@ -44,17 +45,33 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")  # JSON.parse rejects Infinity and NaN
+
+
+def _strict(body: bytes | str) -> Any:
+    """Parse as JSON.parse would: Infinity, -Infinity and NaN are errors."""
+    return json.loads(body, parse_constant=_not_json)
+
+
+def _parsed(body: bytes, content_type: str, url: str) -> Any:
+    """JSON answers parsed strictly (a failure names the URL); others as bytes."""
+    if "json" not in content_type:
+        return body
+    try:
+        return _strict(body)
+    except ValueError as exc:
+        raise AssertionError(f"{url} answered invalid JSON: {exc}") from exc
+
+
 def _get(url: str) -> tuple[int, Any]:
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
-            body = response.read()
-            status = response.status
+            body, status = response.read(), response.status
+            kind = response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as err:
-        body, status = err.read(), err.code
-    try:
-        return status, json.loads(body)
-    except ValueError:
-        return status, body
+        body, status, kind = err.read(), err.code, err.headers.get("Content-Type", "")
+    return status, _parsed(body, kind, url)
 
 
 def _postgis_dsn() -> str | None:
@@ -73,10 +90,47 @@ def _postgis_dsn() -> str | None:
         return None
 
 
+#: Non-finite values planted into the sample's outputs: layer -> column -> fid -> value.
+#: Written through the store (``write_layers``), which must serve them as null ...
+PLANTED_STORE = {
+    "commercial_hex": {"walk_m_grocery": {1: np.inf, 2: -np.inf, 3: np.nan}},
+    "category_gaps": {"median_walk_m": {1: np.inf, 2: np.inf}},
+}
+#: ... and straight into a GeoParquet file, bypassing the store (a file written by an
+#: older version or by hand): the providers and the PostGIS loader must serve null.
+PLANTED_RAW = {"retail_centres": {"vacancy_rate": {1: np.inf, 2: -np.inf, 3: np.nan}}}
+
+
+def _plant_raw(path: Path, column: str, values: dict[int, float]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    fids = table.column("fid").to_pylist()
+    data = table.column(column).to_pylist()
+    for fid, value in values.items():
+        data[fids.index(fid)] = value
+    i = table.column_names.index(column)
+    # from_pandas=False: NaN stays a NaN value, not a null.
+    planted = pa.array(data, type=table.schema.field(i).type, from_pandas=False)
+    pq.write_table(table.set_column(i, table.schema.field(i), planted), path)
+
+
 @pytest.fixture(scope="module")
 def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("publish-out")
     result = gd.run(gd.load_config(ROOT / "config" / "sample.yml"), out=out)
+    layers = {}
+    for layer, columns in PLANTED_STORE.items():
+        frame = _gpkg(result.folder, layer)
+        for column, values in columns.items():
+            for fid, value in values.items():
+                frame.loc[fid, column] = value
+        layers[layer] = frame.reset_index(drop=True)
+    gd.write_layers(layers, out, district="sample")
+    for layer, columns in PLANTED_RAW.items():
+        for column, values in columns.items():
+            _plant_raw(result.folder / "parquet" / f"{layer}.parquet", column, values)
     return result.folder
 
 
@@ -232,6 +286,205 @@ def test_collections_carry_titles_crs_and_attribution(server: str) -> None:
     assert status == 200 and {"amenity", "osm_id"} <= set(queryables["properties"])
 
 
+def _feature_collections(server: str) -> list[str]:
+    status, body = _get(f"{server}/collections?f=json")
+    assert status == 200
+    return [c["id"] for c in body["collections"] if c.get("itemType") == "feature"]
+
+
+def _assert_bbox_holds_coordinates(geojson: dict[str, Any], where: str) -> None:
+    """A ``bbox`` (optional in GeoJSON) must contain the coordinates it comes with."""
+    if "bbox" not in geojson:
+        return
+    box = geojson["bbox"]
+    west, south, east, north = (box[0], box[1], box[3], box[4]) if len(box) == 6 else box
+    geoms = [f["geometry"] for f in geojson.get("features", [])] or [geojson.get("geometry")]
+    tol = 1e-9 * max(1.0, abs(west), abs(north))
+    for geom in filter(None, geoms):
+        x0, y0, x1, y1 = shape(geom).bounds
+        inside = west - tol <= x0 and x1 <= east + tol and south - tol <= y0 and y1 <= north + tol
+        assert inside, (where, box, (x0, y0, x1, y1))
+
+
+def test_planted_non_finite_values_are_in_the_test_data(district: Path) -> None:
+    """The served-JSON tests below can fail: the outputs really hold inf, -inf and NaN."""
+    import pyarrow.parquet as pq
+
+    for layer, columns in PLANTED_STORE.items():
+        frame = _gpkg(district, layer)
+        for column, values in columns.items():
+            assert (~np.isfinite(frame.loc[list(values), column].astype(float))).all(), layer
+    for layer, columns in PLANTED_RAW.items():
+        table = pq.read_table(district / "parquet" / f"{layer}.parquet").to_pandas()
+        for column, values in columns.items():
+            planted = table.set_index("fid").loc[list(values), column].to_numpy()
+            assert (~np.isfinite(planted)).all() and not any(v is None for v in planted), layer
+
+
+def test_the_store_writes_null_for_non_finite_numbers(district: Path) -> None:
+    """GeoParquet files written by write_layers hold null, never inf or NaN values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    for layer in set(_layers(district)) - set(PLANTED_RAW):
+        table = pq.read_table(district / "parquet" / f"{layer}.parquet")
+        for field in table.schema:
+            if pa.types.is_floating(field.type):
+                column = table.column(field.name)
+                finite = pc.is_finite(column)  # null where the value is null
+                assert pc.all(pc.or_kleene(finite, pc.is_null(column))).as_py(), (layer, field)
+    for layer, columns in PLANTED_STORE.items():
+        table = pq.read_table(district / "parquet" / f"{layer}.parquet").to_pandas()
+        for column, values in columns.items():
+            assert table.set_index("fid").loc[list(values), column].isna().all(), layer
+
+
+def test_every_collection_serves_strict_json_without_a_stale_bbox(
+    server: str, district: Path
+) -> None:
+    """Items pages and single items of every collection: valid JSON (no Infinity/NaN),
+    non-finite numbers as null, and any bbox in the response CRS."""
+    utm = "http://www.opengis.net/def/crs/EPSG/0/32635"
+    collections = _feature_collections(server)
+    assert {f"sample-{name}" for name in _layers(district)} == set(collections)
+    for cid in collections:
+        for crs in (CRS84, utm):
+            url = f"{server}/collections/{cid}/items?f=json&limit=10000&crs={crs}"
+            status, body = _get(url)  # strict: raises on Infinity / NaN
+            assert status == 200, url
+            _assert_bbox_holds_coordinates(body, url)
+            for feature in body["features"]:
+                _assert_bbox_holds_coordinates(feature, f"{url} feature {feature['id']}")
+                assert "bbox" not in feature["properties"], url  # GeoParquet covering column
+        first = body["features"][0]["id"]
+        for crs in (CRS84, utm):
+            url = f"{server}/collections/{cid}/items/{first}?f=json&crs={crs}"
+            status, item = _get(url)
+            assert status == 200, url
+            _assert_bbox_holds_coordinates(item, url)
+    status, body = _get(f"{server}/collections/sample-commercial_hex/items?f=jsonld&limit=50")
+    assert status == 200 and body["features"], body
+    for layer, columns in {**PLANTED_STORE, **PLANTED_RAW}.items():
+        for column, values in columns.items():
+            for fid in values:
+                url = f"{server}/collections/sample-{layer}/items/{fid}?f=json"
+                status, item = _get(url)
+                assert status == 200 and item["properties"][column] is None, (url, item)
+            status, page = _get(f"{server}/collections/sample-{layer}/items?f=json&limit=10000")
+            served = {int(f["id"]): f["properties"][column] for f in page["features"]}
+            assert all(served[fid] is None for fid in values), (layer, column)
+
+
+def test_process_output_is_strict_json_with_null_for_non_finite() -> None:
+    """The processes' GeoJSON encoder writes null where a result holds inf or NaN."""
+    from shapely.geometry import Point
+
+    from geodistrict.publish.processes import RankVacantUnitsProcessor
+
+    frame = gpd.GeoDataFrame(
+        {"d": [1.0, np.inf, -np.inf, np.nan]}, geometry=[Point(24.9, 60.2)] * 4, crs=4326
+    )
+    text = json.dumps(RankVacantUnitsProcessor.geojson(frame))
+    served = [f["properties"]["d"] for f in _strict(text)["features"]]
+    assert served == [1.0, None, None, None]
+
+
+#: Requests that pygeoapi 0.24 answered with a 500 on one store or both, and what they
+#: must get instead.
+BAD_REQUESTS = [
+    ("collections/sample-category_gaps/items/abc", 404),
+    ("collections/sample-category_gaps/items/1.5", 404),
+    ("collections/sample-category_gaps/items?datetime=2020", 400),
+    ("collections/sample-category_gaps/items?datetime=2020-01-01/..", 400),
+    ("collections/sample-category_gaps/items?fid=abc", 400),
+    ("collections/sample-category_gaps/items?fid=1.5", 400),
+    ("collections/sample-category_gaps/items?origins=abc", 400),
+    ("collections/sample-category_gaps/items?centre_id=", 400),
+    ("collections/sample-category_gaps/items?resulttype=nope", 400),
+    ("collections/sample-category_gaps/items?bbox=24.9,60.1,0,25,60.2,10", 200),
+    ("collections/sample-category_gaps/items?filter=fid%3D'a'&filter-lang=cql2-text", None),
+    ("collections/sample-commercial_density/coverage?bbox=1,2,3", 400),
+    ("collections/sample-commercial_density/coverage?bbox=a,b,c,d", 400),
+    ("collections/sample-commercial_density/coverage?bbox=0,0,1,1", 400),
+    ("collections/sample-commercial_density/coverage?bbox-crs=foo&bbox=1,2,3,4", 400),
+    (f"collections/sample-commercial_density/coverage?bbox=24.94,60.165,24.95,60.172"
+     f"&bbox-crs={CRS84}&f=json", 200),
+]  # fmt: skip
+
+
+def test_bad_requests_are_answered_4xx_with_a_reason(server: str) -> None:
+    for path, expected in BAD_REQUESTS:
+        status, body = _get(f"{server}/{path}")
+        assert status < 500, (path, body)
+        if expected is not None:  # None: 200 or 400 depending on the store
+            assert status == expected, (path, status, body)
+        if status >= 400:
+            assert isinstance(body, dict) and body.get("description"), (path, body)
+
+
+_ODD = st.sampled_from(
+    ["0,0,1,1,2,2", "1,2,3", "a,b,c,d", "3,4,1,2", "nan,nan,nan,nan", "-1e308,0,1e308,1",
+     CRS84, "http://www.opengis.net/def/crs/EPSG/0/32635", "EPSG:4326", "foo", "json", "html",
+     "jsonld", "xyz", "2020-01-01/..", "../..", "hits", "-fid", "fid='a'", "cql2-text",
+     "cql2-json", "1.5", "-1", "0", "inf", "", "fid,nope", "true"]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=True,
+)
+@given(
+    collection=st.sampled_from(
+        ["category_gaps", "retail_centres", "pois", "study_area", "commercial_density", "nope"]
+    ),
+    endpoint=st.one_of(
+        st.sampled_from(["items", "coverage", "queryables", "schema", ""]),
+        st.one_of(st.integers(-2, 10**6).map(str), st.text(max_size=6), _ODD).map(
+            lambda item: f"items/{quote(item, safe='')}"
+        ),
+    ),
+    params=st.dictionaries(
+        st.sampled_from(
+            [
+                "bbox",
+                "bbox-crs",
+                "crs",
+                "limit",
+                "offset",
+                "properties",
+                "f",
+                "datetime",
+                "resulttype",
+                "sortby",
+                "filter",
+                "filter-lang",
+                "skipGeometry",
+                "subset",
+                "fid",
+                "amenity",
+                "vacancy_rate",
+                "centre_id",
+            ]
+        ),
+        st.one_of(_ODD, st.text(max_size=10), st.integers(-5, 10**6).map(str)),
+        max_size=4,
+    ),
+)
+def test_collection_endpoints_never_answer_5xx(
+    server: str, collection: str, endpoint: str, params: dict[str, str]
+) -> None:
+    """Any query string on any collection endpoint: a 2xx, 3xx or 4xx, never a 5xx."""
+    from urllib.parse import urlencode
+
+    url = f"{server}/collections/sample-{collection}/{endpoint}?{urlencode(params)}"
+    status, _ = _get(url)
+    assert status < 500, url
+
+
 def test_qgis_reads_every_collection_completely(server: str, district: Path) -> None:
     from test_qgis import has_qgis, run_probe
 
@@ -290,10 +543,7 @@ def _post(
             status, body, head = response.status, response.read(), dict(response.headers)
     except urllib.error.HTTPError as err:
         status, body, head = err.code, err.read(), dict(err.headers)
-    try:
-        return status, json.loads(body), head
-    except ValueError:
-        return status, body, head
+    return status, _parsed(body, head.get("Content-Type", ""), url), head
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,8 @@ ODBL = {
     "href": "https://opendatacommons.org/licenses/odbl/1-0/",
 }
 PROVIDER = "geodistrict.publish.providers.GeoParquetProvider"
+POSTGIS_PROVIDER = "geodistrict.publish.providers.PostGISProvider"
+RASTER_PROVIDER = "geodistrict.publish.providers.GeoTIFFProvider"
 
 
 def crs_uri(crs: str) -> str:
@@ -67,7 +69,7 @@ def _feature_provider(
     if postgis:
         return {
             "type": "feature",
-            "name": "PostgreSQL",
+            "name": POSTGIS_PROVIDER,
             "data": dict(postgis["data"]) | {"search_path": [postgis["schema"], "public"]},
             "id_field": "fid",
             "table": name,
@@ -130,7 +132,7 @@ def _coverage(
         "providers": [
             {
                 "type": "coverage",
-                "name": "rasterio",
+                "name": RASTER_PROVIDER,
                 "data": str((folder / entry["file"]).resolve()),
                 "options": {"DATA_ENCODING": "COMPRESSED=YES"},
                 "format": {"name": "GTiff", "mimetype": "application/tiff"},

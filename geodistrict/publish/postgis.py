@@ -4,7 +4,9 @@ Each district gets its own schema (``gd_<district>``); each layer a table with
 the same columns and ``fid`` values as the served GeoParquet files, ``fid`` as
 primary key and a GiST index on ``geometry`` (SRID of the working CRS).  The
 load is atomic: tables are written into a staging schema, which replaces the
-old schema in one transaction.
+old schema in one transaction.  Non-finite numbers (``inf``, ``NaN``) are
+loaded as NULL, as in the GeoParquet files: PostgreSQL would keep
+``Infinity``, which JSON cannot carry.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import geopandas as gpd
 
 from geodistrict.errors import OutputError
-from geodistrict.store import read_manifest
+from geodistrict.store import finite_or_null, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +79,8 @@ def load_layers(folder: str | os.PathLike[str], dsn: str) -> dict[str, int]:
             conn.execute(text(f'create schema "{staging}"'))
         for name, entry in manifest["layers"].items():
             frame = gpd.read_parquet(Path(folder) / entry["parquet"])
-            frame = frame.drop(columns=["bbox"], errors="ignore")
+            # null, never Infinity/NaN, also for files written by older versions
+            frame = finite_or_null(frame.drop(columns=["bbox"], errors="ignore"))
             frame.to_postgis(name, engine, schema=staging, index=False, if_exists="replace")
             with engine.begin() as conn:
                 conn.execute(text(f'alter table "{staging}"."{name}" add primary key (fid)'))

@@ -101,8 +101,10 @@ class _DistrictProcessor(BaseProcessor):
     @staticmethod
     def geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
         out = frame.to_crs(4326) if frame.crs is not None else frame
-        # Dates (e.g. vacant since) as ISO text.
-        collection: dict[str, Any] = json.loads(out.to_json(drop_id=True, na="null", default=str))
+        # Dates (e.g. vacant since) as ISO text; Infinity and NaN (not JSON) as null.
+        collection: dict[str, Any] = json.loads(
+            out.to_json(drop_id=True, na="null", default=str), parse_constant=lambda _: None
+        )
         collection["attribution"] = OSM_ATTRIBUTION
         return collection
 

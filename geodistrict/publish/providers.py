@@ -1,20 +1,143 @@
-"""pygeoapi providers used by the published configuration.
+"""pygeoapi feature providers used by the published configuration.
 
-pygeoapi's own Parquet provider (0.24) reports ``numberMatched`` as
-``offset + limit + 1`` instead of the number of matching features, which
-makes GDAL's OAPIF client (and so QGIS) stop after the first pages.  This
-subclass returns the exact count of the filtered dataset.
+Two thin subclasses of pygeoapi's own providers, one per store, that make
+every answer valid JSON in the CRS asked for and turn bad requests into
+HTTP 400 instead of 500:
+
+- :class:`GeoParquetProvider` (pygeoapi's Parquet provider): an exact
+  ``numberMatched`` (0.24 reports ``offset + limit + 1``, which makes GDAL's
+  OAPIF client, and so QGIS, stop after the first pages); no ``bbox`` on
+  features and collections (geopandas' ``__geo_interface__`` writes it in the
+  storage CRS, and pygeoapi transforms only the geometry, so it contradicted
+  lon/lat coordinates); no ``bbox`` covering column among the properties.
+- :class:`PostGISProvider` (pygeoapi's PostgreSQL provider).
+- :class:`GeoTIFFProvider` (pygeoapi's rasterio provider, for the Coverages
+  collections): ``bbox-crs`` given as an OGC URI (0.24 accepts only a bare
+  EPSG number and fails with a 500 otherwise), and a bbox outside the raster
+  or otherwise unusable answers 400.
+
+Both serve non-finite numbers (``inf``, ``-inf``, ``NaN``) as ``null``:
+Python's JSON encoder, which pygeoapi uses, would write ``Infinity`` and
+``NaN``, which are not JSON (``JSON.parse`` rejects them).  The stores hold
+NULL already (:func:`geodistrict.store.write_layers` writes the GeoParquet
+files so); this is the last line for data written otherwise.  Both check the
+query before running it: property filters of the wrong type, ``datetime`` on a
+collection without time, an unknown ``resulttype`` or a filter the database
+rejects answer 400 with the reason; 3-D ``bbox`` values are used for their
+2-D part.
+
+Examples
+--------
+>>> json_safe({"a": float("inf"), "b": [1.5, float("nan")], "c": "x"})
+{'a': None, 'b': [1.5, None], 'c': 'x'}
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+from pygeoapi.provider.base import (
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+    ProviderQueryError,
+)
 from pygeoapi.provider.parquet import ParquetProvider
+from pygeoapi.provider.rasterio_ import RasterioProvider
+from pygeoapi.provider.sql import PostgreSQLProvider
+
+__all__ = ["GeoParquetProvider", "GeoTIFFProvider", "PostGISProvider", "json_safe"]
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float (also in dicts and lists) as ``None``."""
+    if isinstance(value, float | np.floating):  # numpy.float32 is not a float
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def _served_feature(feature: dict[str, Any]) -> dict[str, Any]:
+    """A feature as served: no bbox (it would be in the storage CRS), finite numbers."""
+    feature.pop("bbox", None)
+    properties = feature.get("properties")
+    if isinstance(properties, dict):
+        properties.pop("bbox", None)  # the GeoParquet covering column is an index
+        feature["properties"] = json_safe(properties)
+    return feature
+
+
+def _typed(value: Any, name: str, field: Mapping[str, Any]) -> Any:
+    """A property filter's text value as the field's type, or a 400 quoting it."""
+    kind = field.get("type")
+    try:
+        if kind == "integer":
+            return int(str(value))
+        if kind == "number":
+            return float(str(value))
+        if kind == "boolean":
+            text = str(value).lower()
+            if text not in ("true", "false", "1", "0"):
+                raise ValueError(text)
+            return text in ("true", "1")
+    except ValueError:
+        raise ProviderInvalidQueryError(
+            user_msg=f"property {name!r} is a {kind}: cannot filter it by {value!r}"
+        ) from None
+    return value
+
+
+def _checked(provider: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """pygeoapi's query arguments, checked and normalised, for either provider."""
+    args = dict(kwargs)
+    resulttype = args.get("resulttype") or "results"
+    if resulttype not in ("results", "hits"):
+        raise ProviderInvalidQueryError(
+            user_msg=f"resulttype must be 'results' or 'hits', got {resulttype!r}"
+        )
+    args["resulttype"] = resulttype
+    if args.get("datetime_") not in (None, "../..") and provider.time_field is None:
+        raise ProviderInvalidQueryError(
+            user_msg=f"this collection has no time: cannot filter by "
+            f"datetime={args['datetime_']!r}"
+        )
+    bbox = args.get("bbox")
+    if isinstance(bbox, Sequence) and len(bbox) == 6:  # minx, miny, minz, maxx, maxy, maxz
+        args["bbox"] = [bbox[0], bbox[1], bbox[3], bbox[4]]
+    properties = args.get("properties") or []
+    if properties:
+        fields = provider.get_fields()
+        args["properties"] = [
+            (name, _typed(value, name, fields.get(name, {}))) for name, value in properties
+        ]
+    return args
 
 
 class GeoParquetProvider(ParquetProvider):
-    """pygeoapi's Parquet provider with an exact ``numberMatched``."""
+    """pygeoapi's Parquet provider: exact ``numberMatched``, valid JSON, no stale bbox."""
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        """Features matching the query (pygeoapi's arguments), checked first."""
+        result: dict[str, Any] = super().query(**_checked(self, kwargs))
+        return result
+
+    def get(self, identifier: Any, **kwargs: Any) -> dict[str, Any]:
+        """One feature by id; an id that cannot be one (``abc`` for integer ids) is a 404."""
+        kind = self.get_fields().get(self.id_field, {}).get("type")
+        if kind == "integer":
+            try:
+                int(str(identifier))
+            except ValueError:
+                raise ProviderItemNotFoundError(
+                    user_msg=f"no feature {identifier!r}: ids are integers"
+                ) from None
+        feature: dict[str, Any] = super().get(identifier, **kwargs)
+        return _served_feature(feature)
 
     def _response_feature_collection(
         self, filter: Any, offset: int, limit: int, columns: Any = None
@@ -23,9 +146,8 @@ class GeoParquetProvider(ParquetProvider):
             filter, offset, limit, columns=columns
         )
         result["numberMatched"] = self._response_feature_hits(filter)["numberMatched"]
-        # The GeoParquet bbox covering column is an index, not an attribute.
-        for feature in result.get("features", []):
-            feature.get("properties", {}).pop("bbox", None)
+        result.pop("bbox", None)  # in the storage CRS, whatever the response CRS
+        result["features"] = [_served_feature(f) for f in result.get("features", [])]
         return result
 
     def get_fields(self) -> dict[str, Any]:
@@ -33,3 +155,60 @@ class GeoParquetProvider(ParquetProvider):
         fields: dict[str, Any] = super().get_fields()
         fields.pop("bbox", None)
         return fields
+
+
+class PostGISProvider(PostgreSQLProvider):
+    """pygeoapi's PostgreSQL provider: valid JSON; bad filters are a 400, not a 500."""
+
+    def query(self, **kwargs: Any) -> dict[str, Any]:
+        """Features matching the query (pygeoapi's arguments), checked first."""
+        from sqlalchemy.exc import DataError, ProgrammingError
+
+        try:
+            result: dict[str, Any] = super().query(**_checked(self, kwargs))
+        except (DataError, ProgrammingError) as exc:
+            # The database refused the filter (e.g. text compared with an integer).
+            reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+            raise ProviderInvalidQueryError(
+                user_msg=f"the query does not fit the collection's columns: {reason}"
+            ) from exc
+        return result
+
+    def _sqlalchemy_to_feature(
+        self, item: Any, crs_transform_out: Any = None, select_properties: Any = None
+    ) -> dict[str, Any]:
+        feature: dict[str, Any] = super()._sqlalchemy_to_feature(
+            item, crs_transform_out, select_properties or []
+        )
+        return _served_feature(feature)
+
+
+class GeoTIFFProvider(RasterioProvider):
+    """pygeoapi's rasterio provider: ``bbox-crs`` as a URI; unusable bboxes are a 400."""
+
+    def query(self, **kwargs: Any) -> Any:
+        """The coverage (pygeoapi's arguments), with ``bbox`` and ``bbox_crs`` checked."""
+        from pyproj import CRS
+        from pyproj.exceptions import CRSError
+
+        args = dict(kwargs)
+        bbox = args.get("bbox") or []
+        if len(bbox) == 6:
+            args["bbox"] = [bbox[0], bbox[1], bbox[3], bbox[4]]
+        if bbox and "bbox_crs" in args:
+            given = args["bbox_crs"]
+            try:
+                epsg = (
+                    4326 if str(given).endswith("CRS84") else CRS.from_user_input(given).to_epsg()
+                )
+            except CRSError:
+                epsg = None
+            if epsg is None:
+                raise ProviderInvalidQueryError(
+                    user_msg=f"bbox-crs {given!r} is not a CRS with an EPSG code"
+                )
+            args["bbox_crs"] = epsg  # CRS84 and EPSG:4326 alike: lon, lat (always_xy)
+        try:
+            return super().query(**args)
+        except ProviderQueryError as exc:  # e.g. a bbox that does not overlap the raster
+            raise ProviderInvalidQueryError(user_msg=f"cannot cut the coverage: {exc}") from exc

@@ -1,4 +1,8 @@
-"""Run the OGC API service: pygeoapi under gunicorn, bound to 127.0.0.1 by default."""
+"""Run the OGC API service: pygeoapi under gunicorn, bound to 127.0.0.1 by default.
+
+gunicorn serves :func:`geodistrict.publish.wsgi.create_app`: pygeoapi's Flask application
+with a request check (see :mod:`geodistrict.publish.wsgi`).
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ def prepare_runtime_config(config_path: str | os.PathLike[str], *, host: str, po
 def gunicorn_command(*, host: str, port: int, workers: int = 2) -> list[str]:
     """The gunicorn command line that serves pygeoapi's Flask application."""
     return [
-        sys.executable, "-m", "gunicorn", "pygeoapi.flask_app:APP",
+        sys.executable, "-m", "gunicorn", "geodistrict.publish.wsgi:create_app()",
         "--bind", f"{host}:{port}", "--workers", str(workers), "--timeout", "120",
         "--access-logfile", "-",
     ]  # fmt: skip
