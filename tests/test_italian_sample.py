@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -258,6 +259,13 @@ def test_surveys_read_with_italian_values() -> None:
             unit["asking_rent_eur_month"] == float(rent)
         )
     assert units["asking_rent_eur_month"].max() > 1000  # "1.150,00" is not 1.15
+    # Choices are written with the questionnaire's Italian labels and stored as codes.
+    stato = {"buono": "good", "discreto": "fair", "scadente": "poor"}
+    proprieta = {"privata": "private", "pubblica": "public", "altro": "other"}
+    assert list(units["condition"]) == [stato[r["Stato"]] for r in raw]
+    assert list(units["owner_type"]) == [proprieta[r["Proprietà"]] for r in raw]
+    assert set(units["condition"]) == set(stato.values())  # every label occurs
+    assert list(units["note"]) == [r["Note"] for r in raw]
 
     firms = gd.read_survey(SURVEYS / "questionario_imprese.csv", gd.FIRMS)
     raw_firms = _raw_rows("questionario_imprese.csv", "utf-8-sig")
@@ -268,6 +276,38 @@ def test_surveys_read_with_italian_values() -> None:
     divisions = set(pd.read_csv(ROOT / "geodistrict" / "data" / "ateco2007.csv", dtype=str)
                     .query("level == 'division'")["code"])  # fmt: skip
     assert {code[:2] for code in firms["ateco"]} <= divisions
+    mercati = {"locale": "local", "regionale": "regional", "nazionale": "national", "UE": "eu",
+               "mondo": "world"}  # fmt: skip
+    tavoli = {"amministrazione": "administration", "comunicazione": "communication",
+              "formazione e lavoro": "training_work",
+              "relazioni istituzionali": "institutional_relations"}  # fmt: skip
+
+    def codes(cell: str, labels: Mapping[str, str]) -> str:
+        return ";".join(labels[item] for item in cell.split(", ")) if cell else ""
+
+    assert list(firms["markets"].fillna("")) == [codes(r["Mercati"], mercati) for r in raw_firms]
+    assert list(firms["work_tables"].fillna("")) == [
+        codes(r["Tavoli lavoro"], tavoli) for r in raw_firms
+    ]
+    assert any(", " in r["Mercati"] for r in raw_firms)  # several answers in one cell
+    criticita = {
+        "infrastrutture": "infrastructure", "sicurezza": "security", "trasporti": "transport",
+        "manodopera": "labour", "burocrazia": "bureaucracy", "credito": "credit",
+        "energia": "energy", "reputazione": "reputation",
+    }  # fmt: skip
+    assert list(firms["critical_issues"].fillna("")) == [
+        codes(r["Criticità"], criticita) for r in raw_firms
+    ]  # fmt: skip
+    assert list(firms["note"]) == [r["Note"] for r in raw_firms]
+
+
+def test_surveys_have_no_unknown_columns(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="geodistrict.sources.surveys"):
+        for name, schema in (("locali_sfitti.csv", gd.VACANT_UNITS),
+                             ("questionario_imprese.csv", gd.FIRMS)):  # fmt: skip
+            survey = gd.read_survey(SURVEYS / name, schema)
+            assert list(survey.columns) == [*schema.field_names, "source_row", "geometry"]
+    assert not [r.getMessage() for r in caplog.records if "not fields" in r.getMessage()]
 
 
 def _make_surveys() -> ModuleType:
@@ -303,13 +343,13 @@ def test_survey_points_stand_on_the_osm_features_their_note_names() -> None:
     units = gd.read_survey(SURVEYS / "locali_sfitti.csv", gd.VACANT_UNITS)
     for survey in (units, firms):
         survey = survey.to_crs(layers.study_area.crs)
-        for note, point in zip(survey["Note"], survey.geometry, strict=True):
+        for note, point in zip(survey["note"], survey.geometry, strict=True):
             ref = _osm_ref(note)
             assert ref in features.index, note
             assert features.geometry[ref].distance(point) < 1.0, note  # metres
-    tagged = firms[~firms["Note"].str.contains("settore illustrativo")]
+    tagged = firms[~firms["note"].str.contains("settore illustrativo")]
     assert len(tagged) >= 20
-    for note, code in zip(tagged["Note"], tagged["ateco"], strict=True):
+    for note, code in zip(tagged["note"], tagged["ateco"], strict=True):
         tags = json.loads(features.loc[_osm_ref(note), "tags"])
         assert script.tagged_sector(tags)[0] == code, note
 

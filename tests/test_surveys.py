@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,8 +19,10 @@ from geodistrict.errors import InputFileNotFoundError, ParameterError, Problem, 
 from geodistrict.sources.surveys import (
     FIRMS,
     VACANT_UNITS,
+    Choice,
     SurveyField,
     SurveySchema,
+    choices_table,
     read_survey,
     schema_table,
 )
@@ -49,6 +52,7 @@ def _expected_vacant() -> pd.DataFrame:
             "condition": pd.Series(["good", "fair", "poor"], dtype="str"),
             "owner_type": pd.Series(["private", "public", "other"], dtype="str"),
             "asking_rent_eur_month": [1250.5, float("nan"), 0.0],
+            "note": pd.Series([None, None, None], dtype="str"),
             "source_row": pd.Series([2, 3, 4], dtype="int64"),
         }
     )
@@ -73,9 +77,9 @@ def _csv_semicolon_cp1252(tmp_path: Path) -> Path:
     text = (
         "ID_Unità;Indirizzo;Longitudine;Latitudine;Superficie (mq);Piano terra;Sfitto dal;"
         "Ultimo uso;Stato;Proprietà;Canone richiesto\r\n"
-        "U1;Via Roma 1;24,94;60,17;120,5;Sì;01/05/2023;bar;good;private;1.250,50\r\n"
-        "U2;Città Alta 3;24,95;60,165;80;no;01/02/2022;;fair;public;\r\n"
-        "U3;Piazza Duomo 5;24,935;60,175;1.250,75;X;;shop;POOR;Other;0\r\n"
+        "U1;Via Roma 1;24,94;60,17;120,5;Sì;01/05/2023;bar;buono;privata;1.250,50\r\n"
+        "U2;Città Alta 3;24,95;60,165;80;no;01/02/2022;;Discreto;PUBBLICA;\r\n"
+        "U3;Piazza Duomo 5;24,935;60,175;1.250,75;X;;shop;pessimo;Mista;0\r\n"
     )
     path.write_bytes(text.encode("cp1252"))
     return path
@@ -159,8 +163,8 @@ def _geo_frame() -> gpd.GeoDataFrame:
             "piano_terra": [True, False, True],
             "sfitto_dal": ["2023-05-01", "2022-02-01", None],
             "ultimo_uso": ["bar", None, "shop"],
-            "stato": ["good", "fair", "poor"],
-            "proprieta": ["private", "public", "other"],
+            "stato": ["Buono", "discreto", "SCADENTE"],
+            "proprieta": ["privato", "Comunale", "altro"],
             "canone_richiesto": [1250.5, None, 0.0],
         },
         geometry=[Point(24.94, 60.17), Point(24.95, 60.165), Point(24.935, 60.175)],
@@ -305,11 +309,148 @@ def test_bad_date(tmp_path: Path, value: str) -> None:
     assert "date" in problem.message
 
 
-def test_bad_choice_lists_the_allowed_values(tmp_path: Path) -> None:
-    path = _write(tmp_path, "unit_id,lon,lat,condition\nU1,24.94,60.17,excellent\n")
+def test_bad_choice_lists_the_italian_labels_first(tmp_path: Path) -> None:
+    path = _write(tmp_path, "unit_id;lon;lat;Stato\nU1;24,94;60,17;buonissimo\n")
     (problem,) = _problems(path)
-    assert (problem.row, problem.column, problem.value) == (2, "condition", "excellent")
-    assert "good, fair, poor" in problem.message
+    assert (problem.row, problem.column, problem.value) == (2, "Stato", "buonissimo")
+    message = problem.message
+    assert "use one of: buono, discreto, scadente (or the codes good, fair, poor)" in message
+    assert message.index("buono") < message.index("good")
+    assert "did you mean 'buono'?" in message
+    # Nothing close: no guess, only the accepted values.
+    path = _write(tmp_path, "unit_id;lon;lat;Proprietà\nU1;24,94;60,17;boh\n")
+    (problem,) = _problems(path)
+    assert "did you mean" not in problem.message
+    assert "privata, pubblica, altro (or the codes private, public, other)" in problem.message
+
+
+def _spellings_of_every_option() -> list[tuple[SurveySchema, str, str, str]]:
+    """(schema, field, written value, code) for every spelling of every choice, as written
+    and with case, accents and spacing changed the way an office types them."""
+    cases = []
+    for schema in (VACANT_UNITS, FIRMS):
+        for fld in schema.fields:
+            for option in fld.options:
+                for spelling in option.spellings:
+                    plain = "".join(
+                        c for c in unicodedata.normalize("NFKD", spelling)
+                        if not unicodedata.combining(c)
+                    )  # fmt: skip
+                    for written in {spelling, spelling.upper(), f"  {plain.title()} ",
+                                    spelling.replace(" ", "  ").replace("_", " ")}:  # fmt: skip
+                        cases.append((schema, fld.name, written, option.code))
+    return cases
+
+
+def test_every_spelling_of_every_choice_is_read_as_its_code(tmp_path: Path) -> None:
+    cases = _spellings_of_every_option()
+    assert len({(c[0].name, c[1]) for c in cases}) == 5  # every choice field of both schemas
+    assert len(cases) > 400
+    for schema, name in {(c[0], c[1]) for c in cases}:
+        mine = [c for c in cases if c[0] is schema and c[1] == name]
+        id_field = "unit_id" if schema is VACANT_UNITS else "firm_id"
+        extra = "" if schema is VACANT_UNITS else ";name;ateco"
+        header = f"{id_field};lon;lat;{name}{extra}\n"
+        rows = "".join(
+            f"R{i};24,94;60,17;{written}{';Rossi;25.62' if extra else ''}\n"
+            for i, (_, _, written, _) in enumerate(mine)
+        )
+        result = read_survey(_write(tmp_path, header + rows, f"{name}.csv"), schema)
+        assert result[name].tolist() == [code for *_, code in mine], name
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "written", "code"),
+    [
+        (VACANT_UNITS, "condition", "buono", "good"),
+        (VACANT_UNITS, "condition", "Good", "good"),
+        (VACANT_UNITS, "condition", "good", "good"),
+        (VACANT_UNITS, "condition", "Ottimo", "good"),
+        (VACANT_UNITS, "condition", "discreto", "fair"),
+        (VACANT_UNITS, "condition", "SCADENTE", "poor"),
+        (VACANT_UNITS, "condition", "pessimo", "poor"),
+        (VACANT_UNITS, "condition", "da  ristrutturare", "poor"),
+        (VACANT_UNITS, "owner_type", "Privata", "private"),
+        (VACANT_UNITS, "owner_type", "PUBBLICA", "public"),
+        (VACANT_UNITS, "owner_type", "comunale", "public"),
+        (VACANT_UNITS, "owner_type", "mista", "other"),
+        (VACANT_UNITS, "owner_type", "Proprieta privata", "private"),  # no accent
+        (FIRMS, "markets", "locale", "local"),
+        (FIRMS, "markets", "Nazionale", "national"),
+        (FIRMS, "markets", "UE", "eu"),
+        (FIRMS, "markets", "Unione Europea", "eu"),
+        (FIRMS, "markets", "extra-UE", "world"),
+        (FIRMS, "markets", "Mondo", "world"),
+        (FIRMS, "critical_issues", "Criminalità", "security"),
+        (FIRMS, "critical_issues", "costo dell’energia", "energy"),  # typographic apostrophe
+        (FIRMS, "work_tables", "Formazione e Lavoro", "training_work"),
+        (FIRMS, "work_tables", "training_work", "training_work"),
+        (FIRMS, "work_tables", "training work", "training_work"),
+    ],
+)
+def test_italian_labels_variants_and_codes_give_the_same_code(
+    schema: SurveySchema, field: str, written: str, code: str
+) -> None:
+    assert schema.get_field(field).choice_code(written) == code
+
+
+def test_multichoice_with_italian_labels(tmp_path: Path) -> None:
+    text = (
+        "ID impresa;Ragione sociale;Longitudine;Latitudine;Codice ATECO;Mercati;Criticità;"
+        "Tavoli lavoro\n"
+        'F1;Rossi Srl;24,94;60,17;25.62;"locale, regionale, UE";"Burocrazia | credito";'
+        '"formazione e lavoro; relazioni istituzionali"\n'
+        "F2;Bianchi Snc;24,95;60,17;25.62;Nazionale;trasporti;comunicazione\n"
+        # Code, Italian and English spellings of one choice are one answer.
+        "F3;Verdi Sas;24,95;60,17;25.62;eu;energia, energy, ENERGIA;amministrazione\n"
+    )
+    firms = read_survey(_write(tmp_path, text), FIRMS)
+    assert firms["markets"].tolist() == ["local;regional;eu", "national", "eu"]
+    assert firms["critical_issues"].tolist() == ["bureaucracy;credit", "transport", "energy"]
+    assert firms["work_tables"].tolist() == [
+        "training_work;institutional_relations", "communication", "administration"
+    ]  # fmt: skip
+
+    bad = text.replace("trasporti;", "trasporti, burocraziaa, marte;")
+    (problem,) = _problems(_write(tmp_path, bad, "bad.csv"), FIRMS)
+    assert (problem.row, problem.column) == (3, "Criticità")
+    assert "'burocraziaa', 'marte' not allowed (did you mean 'burocrazia'?)" in problem.message
+    assert problem.message.index("infrastrutture") < problem.message.index("infrastructure")
+    assert "separated by ';', '|' or ','" in problem.message
+
+
+def test_note_column_is_a_field_kept_in_the_output(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for header in ("Note", "Osservazioni", "ANNOTAZIONI", "Note del rilevatore"):
+        assert VACANT_UNITS.match_header(header) == "note", header
+        assert FIRMS.match_header(header) == "note", header
+    path = _write(
+        tmp_path,
+        "Codice unità;Longitudine;Latitudine;Stato;Osservazioni\n"
+        "L01;24,94;60,17;buono;ex panificio, vetrine da sostituire\nL02;24,95;60,17;;\n",
+    )
+    with caplog.at_level(logging.INFO, logger="geodistrict.sources.surveys"):
+        units = read_survey(path, VACANT_UNITS)
+    assert units["note"].tolist()[0] == "ex panificio, vetrine da sostituire"
+    assert pd.isna(units["note"].iloc[1])
+    assert "Osservazioni" not in units.columns
+    assert not [r for r in caplog.records if "not fields" in r.getMessage()]
+
+
+def test_choice_definitions_are_checked() -> None:
+    with pytest.raises(ValueError, match="both 'a' and 'b'"):
+        SurveyField("x", "choice", options=(Choice("a", "uno"), Choice("b", "Uno ")))
+    with pytest.raises(ValueError, match="separator"):
+        SurveyField("x", "multichoice", options=(Choice("a", "uno, due"),))
+    with pytest.raises(ValueError, match="not the codes"):
+        SurveyField("x", "choice", choices=("a",), options=(Choice("b", "bi"),))
+    with pytest.raises(ValueError, match="only choice fields"):
+        SurveyField("x", "str", options=(Choice("a", "uno"),))
+    # Codes alone still work: each code is its own label.
+    plain = SurveyField("x", "choice", choices=("yes_please", "no"))
+    assert plain.choice_code("Yes please") == "yes_please"
+    assert plain.option("no").it == "no"
 
 
 FIRMS_HEADER = "firm_id,name,lon,lat,ateco"
@@ -511,16 +652,18 @@ def test_date_formats(tmp_path: Path, value: str) -> None:
 def test_unknown_columns_are_kept_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = _write(tmp_path, "Note,unit_id,lon,lat,geometry\nciao,U1,24.94,60.17,WKT\n")
+    path = _write(tmp_path, "Telefono,unit_id,lon,lat,geometry\n0461,U1,24.94,60.17,WKT\n")
     with caplog.at_level(logging.WARNING, logger="geodistrict.sources.surveys"):
         result = read_survey(path, VACANT_UNITS)
     canonical = list(VACANT_UNITS.field_names)
-    assert list(result.columns) == [*canonical, "source_row", "Note", "geometry_2", "geometry"]
-    assert result["Note"].tolist() == ["ciao"]
+    assert list(result.columns) == [
+        *canonical, "source_row", "Telefono", "geometry_2", "geometry"
+    ]  # fmt: skip
+    assert result["Telefono"].tolist() == ["0461"]
     # One warning per file naming every kept column, with the way to fix it.
     (record,) = [r for r in caplog.records if "not fields" in r.getMessage()]
     assert record.levelno == logging.WARNING
-    assert "'Note'" in record.getMessage() and "'geometry' (as 'geometry_2')" in (
+    assert "'Telefono'" in record.getMessage() and "'geometry' (as 'geometry_2')" in (
         record.getMessage()
     )
     assert "rename it" in record.getMessage()
@@ -594,6 +737,19 @@ def test_schema_table_lists_every_field() -> None:
     assert len(lines) == 2 + len(VACANT_UNITS.fields)
     assert "`superficie_mq`" in table and "float > 0" in table
     assert all(f.description for f in (*VACANT_UNITS.fields, *FIRMS.fields))
+
+
+def test_documented_tables_are_the_schemas() -> None:
+    """docs/configuration.md and docs/production.md carry the generated tables, unedited."""
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    configuration = (docs / "configuration.md").read_text(encoding="utf-8")
+    production = (docs / "production.md").read_text(encoding="utf-8")
+    assert schema_table(VACANT_UNITS) in configuration
+    assert schema_table(FIRMS) in configuration and schema_table(FIRMS) in production
+    for schema in (VACANT_UNITS, FIRMS):
+        rows = choices_table(schema).splitlines()[2:]
+        assert rows and all(row in configuration for row in rows)
+    assert "`good` (buono)" in schema_table(VACANT_UNITS)
 
 
 def test_schema_rejects_inconsistent_definitions() -> None:
@@ -696,24 +852,24 @@ def test_header_near_a_field_read_elsewhere_is_kept_with_a_warning(
 ) -> None:
     path = _write(
         tmp_path,
-        "Codice unità;Longitudine;Latitudine;Superficie (mq);Superficie magazzino (mq);Note\n"
-        "L01;24,94;60,17;120,5;30;ex panificio\n",
+        "Codice unità;Longitudine;Latitudine;Superficie (mq);Superficie magazzino (mq);"
+        "Telefono\nL01;24,94;60,17;120,5;30;0461 123456\n",
     )
     with caplog.at_level(logging.WARNING, logger="geodistrict.sources.surveys"):
         units = read_survey(path, VACANT_UNITS)
     assert units["floor_area_m2"].tolist() == [120.5]
     assert units["Superficie magazzino (mq)"].tolist() == ["30"]
-    assert units["Note"].tolist() == ["ex panificio"]
+    assert units["Telefono"].tolist() == ["0461 123456"]
     message = caplog.records[-1].getMessage()
     assert caplog.records[-1].levelno == logging.WARNING
-    assert "'Superficie magazzino (mq)'" in message and "'Note'" in message
+    assert "'Superficie magazzino (mq)'" in message and "'Telefono'" in message
     assert "read from column 'Superficie (mq)'" in message
 
 
 @pytest.mark.parametrize(
     ("schema", "header"),
     [
-        (VACANT_UNITS, "Note"),
+        (VACANT_UNITS, "Telefono"),
         (VACANT_UNITS, "Telefono proprietario"),
         (VACANT_UNITS, "Data sopralluogo"),
         (VACANT_UNITS, "Foto"),

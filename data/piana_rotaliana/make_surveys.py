@@ -5,7 +5,9 @@ read from the OpenStreetMap extract shipped in ``data/osm/``.  Nobody was
 surveyed: this script invents the answers, deterministically (fixed seed), and
 writes them the way an Italian municipal office exports a spreadsheet:
 Italian headers, ``;`` as separator, decimal commas, ``sì``/``no``, dates as
-``gg/mm/aaaa``, Windows line endings.  The vacant units are in Windows-1252
+``gg/mm/aaaa``, the Italian labels of the questionnaire's choices (``buono``,
+``privata``, ``locale, regionale, UE``, ``formazione e lavoro``), a ``Note``
+column, Windows line endings.  The vacant units are in Windows-1252
 (Excel's "CSV (delimitato dal separatore di elenco)"), the firms in UTF-8 with
 BOM (Excel's "CSV UTF-8").
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -48,6 +51,7 @@ import yaml
 import geodistrict as gd
 from geodistrict.area import area_lonlat
 from geodistrict.config import DistrictConfig
+from geodistrict.sources.surveys import FIRMS, VACANT_UNITS, SurveySchema
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -126,10 +130,15 @@ SIZE_BY_DIVISION = {"01": 6, "10": 12, "11": 15, "14": 3, "16": 8, "31": 10, "32
 LAST_USES = ["abbigliamento", "bar", "panetteria", "parrucchiere", "libreria",
              "filiale bancaria", "agenzia viaggi", "telefonia", "ristorante", "fioraio",
              "", "calzature", "ferramenta", "edicola"]  # fmt: skip
+# Codes of the choice fields (what the reader stores); the files carry their Italian labels.
+CONDITIONS = ["good", "fair", "poor"]
+OWNERS = ["private", "public", "other"]
 MARKETS = ["local", "regional", "national", "eu", "world"]
 ISSUES = ["infrastructure", "security", "transport", "labour", "bureaucracy", "credit",
           "energy", "reputation"]  # fmt: skip
 TABLES = ["administration", "communication", "training_work", "institutional_relations"]
+#: How an office lists several answers in one cell of a ';'-separated export.
+MULTI_SEPARATOR = ", "
 TRAINING = ["", "lingue straniere", "competenze digitali", "sicurezza sul lavoro",
             "saldatura", "enologia", "logistica"]  # fmt: skip
 
@@ -173,6 +182,12 @@ def it_coord(value: float) -> str:
 
 def yes_no(flag: bool) -> str:
     return "sì" if flag else "no"
+
+
+def italian(schema: SurveySchema, name: str, codes: Sequence[str]) -> str:
+    """The Italian labels of choice codes, as the questionnaire prints them (``buono``)."""
+    fld = schema.get_field(name)
+    return MULTI_SEPARATOR.join(fld.option(code).it for code in codes)
 
 
 def osm_ref(feature: pd.Series) -> str:
@@ -254,8 +269,10 @@ def main() -> None:
                 it_number(surface, 1), yes_no(rng.random() < 0.85),
                 date(year, month, day).strftime("%d/%m/%Y"),
                 LAST_USES[int(rng.integers(len(LAST_USES)))],
-                ["good", "fair", "poor"][int(rng.choice(3, p=[0.35, 0.45, 0.2]))],
-                ["private", "public", "other"][int(rng.choice(3, p=[0.8, 0.15, 0.05]))],
+                italian(VACANT_UNITS, "condition",
+                        [CONDITIONS[int(rng.choice(3, p=[0.35, 0.45, 0.2]))]]),
+                italian(VACANT_UNITS, "owner_type",
+                        [OWNERS[int(rng.choice(3, p=[0.8, 0.15, 0.05]))]]),
                 it_number(rent, 2) if on_market else "",
                 f"{NOTE}; edificio OSM {osm_ref(b)}",
             ])  # fmt: skip
@@ -322,10 +339,11 @@ def main() -> None:
             writer.writerow([
                 f"IMP-{n:03d}", f"{label} {n:02d} (esempio)", it_coord(lonlat_point.x),
                 it_coord(lonlat_point.y), comune_of(point), code,
-                max(1, int(rng.poisson(size))), ";".join(MARKETS[:reach]),
+                max(1, int(rng.poisson(size))), italian(FIRMS, "markets", MARKETS[:reach]),
                 int(rng.integers(1, 6)), it_number(expansion, 1), yes_no(reach >= 4),
                 int(rng.integers(0, 4)), TRAINING[int(rng.integers(len(TRAINING)))],
-                yes_no(rng.random() < 0.4), ";".join(issues), ";".join(tables), note,
+                yes_no(rng.random() < 0.4), italian(FIRMS, "critical_issues", issues),
+                italian(FIRMS, "work_tables", tables), note,
             ])  # fmt: skip
     print(f"wrote {N_VACANT} vacant units and {len(rows)} firms to {HERE}")
 

@@ -33,25 +33,25 @@ NOTES_IT = {
     "ateco": "Codice ATECO dell'attività principale (es. 25.62); formattare la colonna come "
     "testo per non perdere lo zero iniziale (01.11).",
     "employees": "Numero di addetti (0 o più).",
-    "markets": "Mercati di riferimento: local, regional, national, eu, world, separati da ';'.",
+    "markets": "Mercati di riferimento, uno o più tra quelli elencati, separati da ';'.",
     "innovation_readiness": "Propensione all'innovazione da 1 (nessuna) a 5 (molto alta).",
     "expansion_space_m2": "Spazio aggiuntivo necessario per espandersi, in m²; 0 se nessuno.",
     "exports": "L'impresa esporta? (sì/no).",
     "hiring_needs": "Persone che l'impresa prevede di assumere nel prossimo anno.",
     "training_needs": "Formazione necessaria per il personale (testo libero).",
     "funding_access": "Ha ottenuto finanziamenti pubblici o credito agevolato? (sì/no).",
-    "critical_issues": "Criticità del territorio: infrastructure, security, transport, labour, "
-    "bureaucracy, credit, energy, reputation, other, separate da ';'.",
-    "work_tables": "Tavoli di lavoro a cui partecipare: administration, communication, "
-    "training_work, institutional_relations, separati da ';'.",
+    "critical_issues": "Criticità del territorio, una o più tra quelle elencate, separate da ';'.",
+    "work_tables": "Tavoli di lavoro a cui partecipare, uno o più tra quelli elencati, separati "
+    "da ';'.",
+    "note": "Note libere dell'ufficio o del rilevatore (facoltative).",
 }
 EXAMPLE = {
     "firm_id": "Q001", "name": "Esempio Meccanica Srl", "lon": "9.6201", "lat": "45.6032",
     "municipality": "Ciserano", "ateco": "25.62", "employees": "12",
-    "markets": "regional;national", "innovation_readiness": "3", "expansion_space_m2": "200",
+    "markets": "regionale;nazionale", "innovation_readiness": "3", "expansion_space_m2": "200",
     "exports": "no", "hiring_needs": "2", "training_needs": "saldatura",
-    "funding_access": "sì", "critical_issues": "transport;bureaucracy",
-    "work_tables": "training_work",
+    "funding_access": "sì", "critical_issues": "trasporti;burocrazia",
+    "work_tables": "formazione e lavoro", "note": "",
 }  # fmt: skip
 PRIVACY_IT = (
     "Le risposte sono riservate: il distretto pubblica solo dati aggregati su gruppi di almeno "
@@ -61,6 +61,22 @@ PRIVACY_EN = (
     "Answers are confidential: the district publishes only aggregates over groups of at least "
     "k firms (production.min_group_size)."
 )
+
+
+def allowed_it(name: str) -> str:
+    """The Italian labels a choice field accepts, for the notes (``locale, regionale...``)."""
+    fld = FIRMS.get_field(name)
+    return ", ".join(o.it for o in fld.options) if fld.options else ""
+
+
+def allowed_en(name: str) -> str:
+    """The codes a choice field stores, with their English labels."""
+    fld = FIRMS.get_field(name)
+    same = [o.en.casefold() == o.code.replace("_", " ").casefold() for o in fld.options]
+    return ", ".join(
+        o.code if plain else f"{o.code} ({o.en})"
+        for o, plain in zip(fld.options, same, strict=True)
+    )
 
 
 def main() -> None:
@@ -84,15 +100,16 @@ def main() -> None:
                 sheet.cell(row=row, column=col).number_format = "@"
     notes = book.create_sheet("istruzioni - instructions")
     notes.append(["campo / field", "tipo / type", "obbligatorio / required",
-                  "italiano", "English"])  # fmt: skip
+                  "valori ammessi", "allowed values (codes)", "italiano", "English"])  # fmt: skip
     for cell in notes[1]:
         cell.font = Font(bold=True)
     for fld in FIRMS.fields:
         required = "sì / yes" if fld.required or fld.name in ("lon", "lat") else "no"
-        notes.append([fld.name, fld.kind, required, NOTES_IT[fld.name], fld.description])
+        notes.append([fld.name, fld.kind, required, allowed_it(fld.name), allowed_en(fld.name),
+                      NOTES_IT[fld.name], fld.description])  # fmt: skip
     notes.append([])
-    notes.append(["privacy", "", "", PRIVACY_IT, PRIVACY_EN])
-    for column, width in zip("ABCDE", (22, 12, 18, 70, 70), strict=True):
+    notes.append(["privacy", "", "", "", "", PRIVACY_IT, PRIVACY_EN])
+    for column, width in zip("ABCDEFG", (22, 12, 18, 40, 40, 70, 70), strict=True):
         notes.column_dimensions[column].width = width
     book.properties.creator = "geodistrict"
     book.save(HERE / "firms_template.xlsx")
@@ -104,13 +121,20 @@ def main() -> None:
         "the CSV, one example row (delete it before use). The XLSX sheet",
         "`istruzioni - instructions` repeats the notes below.",
         "",
+        "Choice fields accept the Italian labels below (or the codes, or the variants listed",
+        "in `docs/configuration.md`); the reader stores the code. / I campi a scelta accettano",
+        "le etichette italiane elencate (o i codici); il programma registra il codice.",
+        "",
         f"*{PRIVACY_IT}* {PRIVACY_EN}",
         "",
         "| campo / field | italiano | English |",
         "| --- | --- | --- |",
     ]
     for fld in FIRMS.fields:
-        lines.append(f"| `{fld.name}` | {NOTES_IT[fld.name]} | {fld.description} |")
+        note_it, note_en = NOTES_IT[fld.name], fld.description
+        if fld.options:
+            note_it += " Valori: " + allowed_it(fld.name) + "."
+        lines.append(f"| `{fld.name}` | {note_it} | {note_en.replace('|', chr(92) + '|')} |")
     (HERE / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 

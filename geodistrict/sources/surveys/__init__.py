@@ -41,7 +41,17 @@ and the unit words it declares (``"Canone richiesto (€/mese)"`` is the monthly
 rent).  A header that selects no field but resembles one the file lacks
 (``"Canone annuo (€)"``, ``"Superfice"``) is a problem naming the nearest
 accepted headers; any other unknown column is kept and listed in one warning.
-No column is dropped without a word.
+No column is dropped without a word.  Free notes (``Note``, ``Osservazioni``,
+``Annotazioni``...) are the ``note`` field of both schemas.
+
+Values
+------
+Choice fields accept, for each allowed value, its code (``good``), its Italian
+label (``buono``), its English label and the variants offices write
+(``ottimo``, ``pessimo``, ``comunale``, ``extra UE``...), case-, accent- and
+spacing-insensitively, and store the code; a value that means none is a
+problem listing the Italian labels, then the codes (see
+:func:`~geodistrict.sources.surveys.schema.choices_table`).
 
 Several files
 -------------
@@ -53,7 +63,8 @@ Several files
 Layout
 ------
 * :mod:`~geodistrict.sources.surveys.schema`: :class:`SurveyField`, :class:`SurveySchema`,
-  header matching and :func:`schema_table`;
+  :class:`Choice`, header and choice matching, :func:`schema_table` and
+  :func:`choices_table`;
 * :mod:`~geodistrict.sources.surveys.values`: parsing of Italian values (decimal
   commas, sì/no, dates, ATECO codes);
 * :mod:`~geodistrict.sources.surveys.readers`: :func:`read_survey` and the file formats;
@@ -65,9 +76,11 @@ from geodistrict.sources.surveys.readers import read_survey, read_surveys
 from geodistrict.sources.surveys.schema import (
     LAT,
     LON,
+    Choice,
     FieldKind,
     SurveyField,
     SurveySchema,
+    choices_table,
     schema_table,
 )
 from geodistrict.sources.surveys.schemas import FIRMS, VACANT_UNITS
@@ -77,9 +90,11 @@ __all__ = [
     "LAT",
     "LON",
     "VACANT_UNITS",
+    "Choice",
     "FieldKind",
     "SurveyField",
     "SurveySchema",
+    "choices_table",
     "read_survey",
     "read_surveys",
     "schema_table",

@@ -75,8 +75,9 @@ def read_survey(
         One row per data row of the file, with a RangeIndex and the columns:
         the schema fields in order (missing optional fields as all-null
         columns; ``int`` as ``Int64``, ``float`` as ``float64``, ``bool`` as
-        ``boolean``, ``date`` as ``datetime64[us]``, text and choices as
-        ``str``, multichoice values ``;``-joined in canonical spelling), then
+        ``boolean``, ``date`` as ``datetime64[us]``, text as ``str``, choices
+        as their code whatever spelling the file uses (``buono`` → ``good``),
+        multichoice values as codes ``;``-joined), then
         ``source_row`` (the spreadsheet row number, header = 1), then any
         column not in the schema, unchanged, then a point ``geometry``.
         Non-point geometries of spatial files are replaced by their

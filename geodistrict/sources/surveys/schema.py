@@ -7,7 +7,10 @@ fields case- and accent-insensitively (:meth:`SurveySchema.match_header`); a
 header that selects nothing but resembles a field is found by
 :meth:`SurveySchema.near_fields`, so the reader can report it instead of
 keeping it as an unknown column; :func:`schema_table` renders a schema as the
-Markdown table of the documentation.
+Markdown table of the documentation.  The values of a choice field are
+:class:`Choice` objects: a stable code and its Italian and English labels and
+variants, any of which a file may use (:meth:`SurveyField.choice_code`);
+:func:`choices_table` lists them for the documentation.
 
 Header matching
 ---------------
@@ -40,7 +43,16 @@ from typing import Literal, get_args
 
 from geodistrict.errors import ParameterError
 
-__all__ = ["LAT", "LON", "FieldKind", "SurveyField", "SurveySchema", "schema_table"]
+__all__ = [
+    "LAT",
+    "LON",
+    "Choice",
+    "FieldKind",
+    "SurveyField",
+    "SurveySchema",
+    "choices_table",
+    "schema_table",
+]
 
 FieldKind = Literal["str", "int", "float", "bool", "date", "choice", "multichoice"]
 """The value types a survey field can have."""
@@ -85,10 +97,75 @@ def _header_key(text: str) -> str:
 
 
 def _value_key(text: str) -> str:
-    """Normalise a choice: no accents, case-folded, single spaces."""
+    """Normalise a yes/no word: no accents, case-folded, single spaces."""
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return " ".join(plain.split())
+
+
+def _choice_key(text: str) -> str:
+    """Normalise a choice: no accents, case-folded, letters and digits only.
+
+    Spaces, punctuation and apostrophes are left out, so ``"Formazione e
+    lavoro"``, ``"formazione  e lavoro"`` and ``"FORMAZIONE-E-LAVORO"`` are one
+    key, and so are ``"training_work"`` and ``"Training work"``.
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return re.sub(r"[^0-9a-z]+", "", plain)
+
+
+_MULTI_SEPARATOR_CHARS = frozenset(";|,")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One allowed value of a ``choice`` or ``multichoice`` field.
+
+    The reader stores :attr:`code`, whatever spelling of the value a file
+    uses: the code itself, the Italian label, the English label or one of the
+    variants, compared case-, accent-, spacing- and punctuation-insensitively.
+
+    Parameters
+    ----------
+    code : str
+        The stable value stored in the output (``"good"``); analyses compare
+        with it.
+    it : str
+        Italian label, as a questionnaire prints it (``"buono"``); quoted first
+        in problem messages and templates.
+    en : str, optional
+        English label (default: the code with ``_`` read as a space).
+    variants : tuple of str
+        Other spellings an office writes for the same value (``"ottimo"``,
+        ``"buone condizioni"``...).
+
+    Examples
+    --------
+    >>> Choice("training_work", "formazione e lavoro").spellings
+    ('training_work', 'formazione e lavoro', 'training work')
+    """
+
+    code: str
+    it: str
+    en: str = ""
+    variants: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        variants = (self.variants,) if isinstance(self.variants, str) else tuple(self.variants)
+        object.__setattr__(self, "variants", variants)
+        if not self.en:
+            object.__setattr__(self, "en", self.code.replace("_", " "))
+        empty = [s for s in (self.code, self.it, self.en, *variants) if not _choice_key(s)]
+        if empty:
+            raise ParameterError(
+                f"choice {self.code!r}: spellings {empty!r} have no letters or digits"
+            )
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """The code, the Italian and English labels and the variants, without repeats."""
+        return tuple(dict.fromkeys((self.code, self.it, self.en, *self.variants)))
 
 
 @dataclass(frozen=True)
@@ -102,8 +179,9 @@ class SurveyField:
     kind : {"str", "int", "float", "bool", "date", "choice", "multichoice"}
         Value type.  ``bool`` accepts sì/si/no/yes/true/false/vero/falso/1/0/x;
         ``date`` accepts ISO ``2023-05-01``, Italian day-first ``01/05/2023``
-        and Excel dates; ``choice`` must be one of ``choices``; ``multichoice``
-        holds several of ``choices`` separated by ``;``, ``|`` or ``,``.
+        and Excel dates; ``choice`` must be one of ``options`` (any of its
+        spellings); ``multichoice`` holds several of them separated by ``;``,
+        ``|`` or ``,``.  Both are stored as the :attr:`Choice.code`.
     required : bool
         A missing column, or a blank value, is a problem.
     aliases : tuple of str
@@ -113,8 +191,15 @@ class SurveyField:
     minimum, maximum : float, optional
         Bounds of numeric fields, inclusive unless ``minimum_exclusive``.
     choices : tuple of str
-        Allowed values of ``choice`` / ``multichoice`` fields, in canonical
-        spelling (matching is case- and accent-insensitive).
+        Codes of the allowed values of ``choice`` / ``multichoice`` fields.
+        Filled from ``options`` when only those are given; given alone, each
+        code is its own label.
+    options : tuple of Choice
+        The allowed values with their Italian and English labels and the
+        variants an office writes (:class:`Choice`); every spelling of every
+        option must normalise to a different key (case, accents, spaces and
+        punctuation aside), and for a ``multichoice`` field contain no
+        separator (``;``, ``|``, ``,``).
     not_future : bool
         For ``date`` fields: a date after today is a problem.
     minimum_exclusive : bool
@@ -147,6 +232,10 @@ class SurveyField:
     pattern_help: str = ""
     units: tuple[str, ...] = ()
     validator: Callable[[str], str | None] | None = field(default=None, compare=False)
+    options: tuple[Choice, ...] = ()
+    _choice_index: dict[str, str] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         for name in ("aliases", "units"):
@@ -158,19 +247,11 @@ class SurveyField:
                 f"field {self.name!r}: units {bad_units!r} must be single normalised words "
                 "(lower case, no accents or punctuation)"
             )
-        object.__setattr__(self, "choices", tuple(self.choices))
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ParameterError(f"field name {self.name!r} must be lower-case snake case")
         if self.kind not in _KINDS:
             raise ParameterError(f"field {self.name!r}: unknown kind {self.kind!r}")
-        if self.kind in _CHOICE_KINDS:
-            if not self.choices:
-                raise ParameterError(f"field {self.name!r}: a {self.kind} field needs choices")
-            keys = [_value_key(c) for c in self.choices]
-            if len(set(keys)) != len(keys):
-                raise ParameterError(f"field {self.name!r}: choices {self.choices!r} repeat")
-        elif self.choices:
-            raise ParameterError(f"field {self.name!r}: only choice fields take choices")
+        self._set_options()
         if (self.minimum is not None or self.maximum is not None) and (
             self.kind not in _NUMERIC_KINDS
         ):
@@ -183,6 +264,94 @@ class SurveyField:
             re.compile(self.pattern)
         if self.validator is not None and self.kind != "str":
             raise ParameterError(f"field {self.name!r}: only str fields take a validator")
+
+    def _set_options(self) -> None:
+        """Check ``choices`` / ``options`` and index every spelling of every option."""
+        choices = (self.choices,) if isinstance(self.choices, str) else tuple(self.choices)
+        options = tuple(self.options)
+        if options and choices and choices != tuple(o.code for o in options):
+            raise ParameterError(
+                f"field {self.name!r}: choices {choices!r} are not the codes of its options"
+            )
+        if not options:
+            options = tuple(Choice(c, c, c) for c in choices)
+        object.__setattr__(self, "options", options)
+        object.__setattr__(self, "choices", tuple(o.code for o in options))
+        if self.kind not in _CHOICE_KINDS:
+            if options:
+                raise ParameterError(f"field {self.name!r}: only choice fields take choices")
+            return
+        if not options:
+            raise ParameterError(f"field {self.name!r}: a {self.kind} field needs choices")
+        if len(set(self.choices)) != len(self.choices):
+            raise ParameterError(f"field {self.name!r}: choices {self.choices!r} repeat")
+        index: dict[str, str] = {}
+        for option in options:
+            for spelling in option.spellings:
+                if self.kind == "multichoice" and _MULTI_SEPARATOR_CHARS & set(spelling):
+                    raise ParameterError(
+                        f"field {self.name!r}: spelling {spelling!r} of choice {option.code!r} "
+                        "contains a separator of multiple choices (';', '|' or ',')"
+                    )
+                other = index.setdefault(_choice_key(spelling), option.code)
+                if other != option.code:
+                    raise ParameterError(
+                        f"field {self.name!r}: choices repeat: spelling {spelling!r} means "
+                        f"both {other!r} and {option.code!r}"
+                    )
+        object.__setattr__(self, "_choice_index", index)
+
+    def choice_code(self, text: str) -> str | None:
+        """The code a written choice means, or ``None`` if it means none.
+
+        Any spelling of an option is accepted (code, Italian or English label,
+        variant), case-, accent-, spacing- and punctuation-insensitively.
+
+        Examples
+        --------
+        >>> from geodistrict.sources.surveys import VACANT_UNITS
+        >>> stato = VACANT_UNITS.get_field("condition")
+        >>> [stato.choice_code(t) for t in ("Buono", "good", "PESSIMO", "in ottimo  stato")]
+        ['good', 'good', 'poor', 'good']
+        >>> stato.choice_code("sconosciuto") is None
+        True
+        """
+        return self._choice_index.get(_choice_key(text))
+
+    def option(self, code: str) -> Choice:
+        """The :class:`Choice` of a code (e.g. to print its Italian label).
+
+        Raises
+        ------
+        KeyError
+            If ``code`` is not a code of this field.
+        """
+        for option in self.options:
+            if option.code == code:
+                return option
+        raise KeyError(f"field {self.name!r} has no choice {code!r}")
+
+    def nearest_choices(self, text: str, *, limit: int = 2) -> list[str]:
+        """Italian labels of the options a choice that means none is closest to.
+
+        A close spelling (:mod:`difflib` ratio of at least 0.75) of any spelling
+        of an option, or a text that starts with one of them, counts;
+        closest first.
+        """
+        key = _choice_key(text)
+        if not key:
+            return []
+        best: dict[str, float] = {}
+        for option in self.options:
+            for spelling in option.spellings:
+                other = _choice_key(spelling)
+                score = difflib.SequenceMatcher(None, key, other).ratio()
+                if len(other) >= 4 and (key.startswith(other) or other.startswith(key)):
+                    score = max(score, 0.8)
+                if score >= 0.75 and score > best.get(option.it, 0.0):
+                    best[option.it] = score
+        ranked = sorted(best.items(), key=lambda item: -item[1])
+        return [label for label, _ in ranked[:limit]]
 
     @property
     def header_keys(self) -> tuple[str, ...]:
@@ -280,7 +449,9 @@ class SurveySchema:
         --------
         >>> from geodistrict.sources.surveys import VACANT_UNITS
         >>> VACANT_UNITS.match_header(" Superficie (mq) "), VACANT_UNITS.match_header("Note")
-        ('floor_area_m2', None)
+        ('floor_area_m2', 'note')
+        >>> VACANT_UNITS.match_header("Telefono proprietario") is None
+        True
         >>> VACANT_UNITS.match_header("Canone richiesto (€/mese)")
         'asking_rent_eur_month'
         >>> VACANT_UNITS.match_header("Canone annuo (€)") is None  # a yearly rent is not monthly
@@ -402,6 +573,46 @@ def schema_table(schema: SurveySchema) -> str:
     return "\n".join(lines) + "\n"
 
 
+def choices_table(schema: SurveySchema) -> str:
+    """Describe the values of a schema's choice fields as a Markdown table.
+
+    Parameters
+    ----------
+    schema : SurveySchema
+        The schema to describe.
+
+    Returns
+    -------
+    str
+        A Markdown table with one row per option of every ``choice`` and
+        ``multichoice`` field and the columns *Field*, *Code* (what the reader
+        stores), *Italiano*, *English* and *Also accepted* (the variants),
+        ending with a newline; an empty string when the schema has no choice
+        field.
+
+    Examples
+    --------
+    >>> from geodistrict.sources.surveys import VACANT_UNITS
+    >>> print(choices_table(VACANT_UNITS).splitlines()[2])  # doctest: +ELLIPSIS
+    | `condition` | `good` | buono | good | buona, buone, ...
+    """
+    rows = [
+        (fld.name, option) for fld in schema.fields if fld.kind in _CHOICE_KINDS
+        for option in fld.options
+    ]  # fmt: skip
+    if not rows:
+        return ""
+    lines = [
+        "| Field | Code | Italiano | English | Also accepted |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, option in rows:
+        variants = ", ".join(option.variants)
+        cells = [f"`{name}`", f"`{option.code}`", option.it, option.en, variants]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _kind_text(fld: SurveyField) -> str:
     text: str = fld.kind
     bounds = []
@@ -412,7 +623,10 @@ def _kind_text(fld: SurveyField) -> str:
     if bounds:
         text += " " + ", ".join(bounds)
     if fld.kind in _CHOICE_KINDS:
-        text += ": " + ", ".join(f"`{c}`" for c in fld.choices)
+        text += ": " + ", ".join(
+            f"`{o.code}`" if _choice_key(o.it) == _choice_key(o.code) else f"`{o.code}` ({o.it})"
+            for o in fld.options
+        )
     if fld.not_future:
         text += ", not in the future"
     if fld.pattern is not None:

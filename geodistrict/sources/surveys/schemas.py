@@ -2,12 +2,15 @@
 
 Aliases are the headers Italian offices really write; ``units`` are the words a
 header may add to them (``Canone richiesto (€/mese)``, ``Superficie (m²)``,
-``Numero addetti``), see :mod:`~geodistrict.sources.surveys.schema`.
+``Numero addetti``), see :mod:`~geodistrict.sources.surveys.schema`.  Every
+value of a choice field has a stable code (what the reader stores and the
+analyses compare with), an Italian label (what a questionnaire prints), an
+English label and the variants offices write (:class:`Choice`).
 """
 
 from __future__ import annotations
 
-from geodistrict.sources.surveys.schema import LAT, LON, SurveyField, SurveySchema
+from geodistrict.sources.surveys.schema import LAT, LON, Choice, SurveyField, SurveySchema
 from geodistrict.sources.surveys.values import _ATECO_HELP, _ATECO_PATTERN, ateco_problem
 
 __all__ = ["FIRMS", "VACANT_UNITS"]
@@ -43,6 +46,46 @@ def _lat_field(description_suffix: str = "") -> SurveyField:
             "the file carries its own geometry. A pair that looks swapped with the longitude "
             "is reported." + description_suffix
         ),
+    )
+
+
+_CONDITIONS = (
+    Choice("good", "buono", variants=(
+        "buona", "buone", "buoni", "buono stato", "in buono stato", "buone condizioni",
+        "ottimo", "ottima", "ottime", "ottimo stato", "in ottimo stato", "nuovo", "nuova",
+        "eccellente", "ristrutturato", "ristrutturata", "agibile", "excellent")),
+    Choice("fair", "discreto", variants=(
+        "discreta", "discrete", "discreti", "discreto stato", "in discreto stato",
+        "sufficiente", "medio", "media", "normale", "da rinfrescare", "piccoli interventi",
+        "average")),
+    Choice("poor", "scadente", variants=(
+        "scadenti", "pessimo", "pessima", "pessime", "pessimo stato", "in pessimo stato",
+        "cattivo", "cattiva", "cattive", "cattivo stato", "in cattivo stato", "insufficiente",
+        "degradato", "degradata", "fatiscente", "da ristrutturare", "bad")),
+)  # fmt: skip
+_OWNERS = (
+    Choice("private", "privata", variants=(
+        "privato", "privati", "proprietà privata", "persona fisica", "società",
+        "società privata")),
+    Choice("public", "pubblica", variants=(
+        "pubblico", "pubblici", "pubbliche", "proprietà pubblica", "ente pubblico", "comune",
+        "comunale", "di proprietà comunale", "demanio", "demaniale", "provincia",
+        "provinciale", "regione", "regionale")),
+    Choice("other", "altro", variants=(
+        "altra", "altri", "mista", "misto", "proprietà mista", "ente religioso",
+        "ente ecclesiastico", "parrocchia", "diocesi", "fondazione", "associazione")),
+)  # fmt: skip
+
+
+def _note_field(what: str) -> SurveyField:
+    aliases = ("nota", "osservazioni", "annotazioni", "commenti", "commento",
+               "note_rilevatore", "note_rilevazione", "notes", "remarks", "comments")  # fmt: skip
+    return SurveyField(
+        "note",
+        "str",
+        aliases=aliases,
+        description=f"Free notes of the office or the surveyor on the {what}, kept as they "
+        "are; no analysis uses them.",
     )
 
 
@@ -115,17 +158,18 @@ VACANT_UNITS = SurveySchema(
                 "stato_conservazione",
                 "stato_manutenzione",
             ),
-            choices=("good", "fair", "poor"),
-            description="State of repair: `good` (usable as it is), `fair` (needs minor works) "
-            "or `poor` (needs major renovation).",
+            options=_CONDITIONS,
+            description="State of repair: `good` / *buono* (usable as it is), `fair` / "
+            "*discreto* (needs minor works) or `poor` / *scadente* (needs major renovation).",
         ),
         SurveyField(
             "owner_type",
             "choice",
             aliases=("proprieta", "tipo_proprieta", "tipo_proprietario", "tipologia_proprieta"),
-            choices=("private", "public", "other"),
-            description="Who owns the unit: `private`, `public` (municipality or another "
-            "public body) or `other` (church, foundation...).",
+            options=_OWNERS,
+            description="Who owns the unit: `private` / *privata*, `public` / *pubblica* "
+            "(municipality or another public body) or `other` / *altro* (church, "
+            "foundation, mixed ownership...).",
         ),
         SurveyField(
             "asking_rent_eur_month",
@@ -145,23 +189,64 @@ VACANT_UNITS = SurveySchema(
             description="Monthly rent asked by the owner, in euros; at least 0. Leave blank "
             "when unknown or not on the market.",
         ),
+        _note_field("unit"),
     ),
 )
 """Survey of the vacant commercial units (*locali sfitti*) of a district."""
 
-_MARKETS = ("local", "regional", "national", "eu", "world")
+_MARKETS = (
+    Choice("local", "locale", variants=(
+        "locali", "mercato locale", "territorio", "comunale", "provinciale", "provincia")),
+    Choice("regional", "regionale", variants=("regionali", "regione", "mercato regionale")),
+    Choice("national", "nazionale", variants=(
+        "nazionali", "italia", "italiano", "mercato nazionale")),
+    Choice("eu", "UE", "EU", variants=(
+        "Unione europea", "europa", "europeo", "europea", "mercato europeo", "European Union",
+        "Europe")),
+    Choice("world", "mondo", variants=(
+        "mondiale", "internazionale", "extra UE", "extra europeo", "resto del mondo",
+        "mercato internazionale", "global", "international", "worldwide", "non EU")),
+)  # fmt: skip
 _CRITICAL_ISSUES = (
-    "infrastructure",
-    "security",
-    "transport",
-    "labour",
-    "bureaucracy",
-    "credit",
-    "energy",
-    "reputation",
-    "other",
-)
-_WORK_TABLES = ("administration", "communication", "training_work", "institutional_relations")
+    Choice("infrastructure", "infrastrutture", variants=(
+        "infrastruttura", "infrastrutturale", "carenza di infrastrutture", "reti",
+        "banda larga", "connettività", "infrastructures")),
+    Choice("security", "sicurezza", variants=(
+        "criminalità", "microcriminalità", "furti", "ordine pubblico", "safety")),
+    Choice("transport", "trasporti", variants=(
+        "trasporto", "trasporto pubblico", "mobilità", "viabilità", "collegamenti",
+        "accessibilità", "traffico", "transports")),
+    Choice("labour", "manodopera", variants=(
+        "lavoro", "personale", "forza lavoro", "mercato del lavoro", "reperimento personale",
+        "mancanza di personale", "carenza di personale", "labor", "workforce")),
+    Choice("bureaucracy", "burocrazia", variants=(
+        "burocratica", "burocratiche", "adempimenti", "permessi", "autorizzazioni",
+        "red tape")),
+    Choice("credit", "credito", variants=(
+        "accesso al credito", "finanziamenti", "finanza", "banche", "finance")),
+    Choice("energy", "energia", variants=(
+        "energetica", "costi energetici", "costo dell'energia", "costo energia", "bollette")),
+    Choice("reputation", "reputazione", variants=(
+        "immagine", "immagine del territorio", "attrattività", "image")),
+    Choice("other", "altro", variants=("altra", "altre", "altri")),
+)  # fmt: skip
+_WORK_TABLES = (
+    Choice("administration", "amministrazione", variants=(
+        "amministrativo", "amministrativa", "pubblica amministrazione", "admin")),
+    Choice("communication", "comunicazione", variants=(
+        "comunicazione e marketing", "marketing", "promozione", "promozione del territorio")),
+    Choice("training_work", "formazione e lavoro", "training and work", variants=(
+        "formazione", "formazione lavoro", "lavoro e formazione",
+        "training")),
+    Choice("institutional_relations", "relazioni istituzionali", variants=(
+        "rapporti istituzionali", "relazioni con le istituzioni",
+        "rapporti con le istituzioni", "istituzioni")),
+)  # fmt: skip
+
+
+def _listed(options: tuple[Choice, ...]) -> str:
+    return ", ".join(f"`{o.code}` / *{o.it}*" for o in options)
+
 
 FIRMS = SurveySchema(
     name="firms",
@@ -229,9 +314,10 @@ FIRMS = SurveySchema(
             "markets",
             "multichoice",
             aliases=("mercati",),
-            choices=_MARKETS,
-            description="Markets the firm sells to, one or more of `local`, `regional`, "
-            "`national`, `eu`, `world`, separated by `;`, `|` or `,`.",
+            options=_MARKETS,
+            description="Markets the firm sells to, one or more of "
+            + _listed(_MARKETS)
+            + ", separated by `;`, `|` or `,`.",
         ),
         SurveyField(
             "innovation_readiness",
@@ -281,19 +367,20 @@ FIRMS = SurveySchema(
             "critical_issues",
             "multichoice",
             aliases=("criticita",),
-            choices=_CRITICAL_ISSUES,
+            options=_CRITICAL_ISSUES,
             description="Main problems of the area for the firm, one or more of "
-            + ", ".join(f"`{c}`" for c in _CRITICAL_ISSUES)
+            + _listed(_CRITICAL_ISSUES)
             + ", separated by `;`, `|` or `,`.",
         ),
         SurveyField(
             "work_tables",
             "multichoice",
             aliases=("tavoli_lavoro",),
-            choices=_WORK_TABLES,
+            options=_WORK_TABLES,
             description="District working groups (*tavoli di lavoro*) the firm wants to join, "
-            "one or more of " + ", ".join(f"`{c}`" for c in _WORK_TABLES) + ".",
+            "one or more of " + _listed(_WORK_TABLES) + ", separated by `;`, `|` or `,`.",
         ),
+        _note_field("firm"),
     ),
 )
 """Survey of the firms of a productive district (*questionario imprese*)."""

@@ -2,8 +2,10 @@
 
 Decimal commas and points with thousands separators (``1.250,5``,
 ``1,250.5``, ``1 250,5``), yes/no words in Italian and English (sì/no,
-vero/falso, x), ISO, day-first and Excel serial dates, choices matched
-case- and accent-insensitively, and the written form of ATECO codes.  Each
+vero/falso, x), ISO, day-first and Excel serial dates, choices written as
+their code, Italian or English label or a common variant (``buono``,
+``Pessimo``, ``UE``; case, accents and spacing aside) and stored as the code,
+and the written form of ATECO codes.  Each
 converter raises :class:`_BadValueError` whose message says what is wrong
 with the cell, in words the surveyor understands.
 """
@@ -25,6 +27,7 @@ from geodistrict.sources.surveys.schema import (
     _COORDS,
     _NUMERIC_KINDS,
     SurveyField,
+    _choice_key,
     _fmt,
     _value_key,
 )
@@ -309,12 +312,18 @@ def _to_text(value: object) -> str:
     return str(value).strip()
 
 
-def _choice_map(fld: SurveyField) -> dict[str, str]:
-    return {_value_key(c): c for c in fld.choices}
-
-
 def _allowed(fld: SurveyField) -> str:
-    return ", ".join(fld.choices)
+    """The accepted values of a choice field, Italian labels first, then the codes."""
+    labels = ", ".join(o.it for o in fld.options)
+    codes = [o.code for o in fld.options]
+    if [_choice_key(o.it) for o in fld.options] == [_choice_key(c) for c in codes]:
+        return labels
+    return f"{labels} (or the codes {', '.join(codes)})"
+
+
+def _did_you_mean(fld: SurveyField, texts: Sequence[str]) -> str:
+    near = list(dict.fromkeys(n for t in texts for n in fld.nearest_choices(t)))
+    return f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
 
 
 def _convert(value: object, fld: SurveyField, *, decimal_comma: bool, today: date) -> object:
@@ -340,20 +349,23 @@ def _convert(value: object, fld: SurveyField, *, decimal_comma: bool, today: dat
         return datetime(day.year, day.month, day.day)
     text = _to_text(value)
     if kind == "choice":
-        choice = _choice_map(fld).get(_value_key(text))
+        choice = fld.choice_code(text)
         if choice is None:
-            raise _BadValueError(f"not an allowed value; use one of: {_allowed(fld)}")
+            raise _BadValueError(
+                f"not an allowed value{_did_you_mean(fld, [text])}; use one of: {_allowed(fld)}"
+            )
         return choice
     if kind == "multichoice":
-        choices = _choice_map(fld)
-        items = [i for i in (_value_key(p) for p in _MULTI_SEPARATORS.split(text)) if i]
-        unknown = [i for i in items if i not in choices]
+        items = [i.strip() for i in _MULTI_SEPARATORS.split(text) if _choice_key(i)]
+        codes = [fld.choice_code(i) for i in items]
+        unknown = [i for i, code in zip(items, codes, strict=True) if code is None]
         if unknown:
             raise _BadValueError(
-                f"{', '.join(repr(u) for u in unknown)} not allowed; use one or more of: "
-                f"{_allowed(fld)} (separated by ';', '|' or ',')"
+                f"{', '.join(repr(u) for u in unknown)} not allowed"
+                f"{_did_you_mean(fld, unknown)}; use one or more of: {_allowed(fld)} "
+                "(separated by ';', '|' or ',')"
             )
-        return ";".join(dict.fromkeys(choices[i] for i in items)) or None
+        return ";".join(dict.fromkeys(c for c in codes if c is not None)) or None
     if fld.pattern is not None and re.fullmatch(fld.pattern, text) is None:
         raise _BadValueError(f"malformed value; expected {fld.pattern_help or fld.pattern}")
     if fld.validator is not None:
