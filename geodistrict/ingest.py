@@ -14,7 +14,8 @@ streets
 pois
     Points of interest (``shop``, ``amenity``, ``craft``, ``office``,
     ``tourism``, ``leisure``, ``healthcare``) and OSM vacancy tags, as points
-    (polygons reduced to a point inside them); ``vacant`` flags units tagged
+    (polygons reduced to a point inside them, and inside the area plus buffer);
+    ``vacant`` flags units tagged
     ``shop=vacant``, ``vacant=yes``, ``disused:*=*`` or ``abandoned:*=*`` (the
     raw ``vacant`` tag stays in ``tags``).
 buildings, landuse
@@ -41,6 +42,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 from pyproj import CRS
 from shapely.geometry.base import BaseGeometry
@@ -59,7 +61,7 @@ __all__ = ["BASE_LAYERS", "BaseLayers", "base_layers_from_raw", "load_base_layer
 
 BASE_LAYERS = ("study_area", "streets", "pois", "buildings", "landuse", "transit_stops")
 # Bump when the shape of cached layers changes, so old caches are not reused.
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,30 @@ def _clip_features(
     return inside.reset_index(drop=True)
 
 
+def _points_inside(frame: gpd.GeoDataFrame, polygon: BaseGeometry) -> gpd.GeoSeries:
+    """One point per feature, inside ``polygon``: features that only reach into it
+    (a park, a station building on the edge) are placed on their part inside."""
+    points = frame.geometry.representative_point()
+    outside = ~points.within(polygon)
+    if outside.any():
+        inside = frame.geometry[outside].intersection(polygon).representative_point()
+        points = points.copy()
+        points[outside] = inside
+    return points
+
+
+def _typed(frame: gpd.GeoDataFrame, crs: CRS) -> gpd.GeoDataFrame:
+    """The same frame with ``osm_id`` an integer column and the working CRS, even with no rows.
+
+    An empty source frame comes with ``object`` columns; the id must stay an
+    integer so that the layer keeps its type in every district.
+    """
+    out = frame.copy()
+    if "osm_id" in out.columns and out["osm_id"].dtype != "Int64":
+        out["osm_id"] = pd.array(out["osm_id"].tolist(), dtype="Int64")
+    return out.set_crs(crs, allow_override=True)
+
+
 def _polygons_only(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     polys = frame.geometry.apply(
         lambda g: (
@@ -197,22 +223,27 @@ def base_layers_from_raw(raw: osm.RawOSM, area: gpd.GeoDataFrame) -> BaseLayers:
         if osm.column_name(tag) not in streets.columns:
             streets[osm.column_name(tag)] = None
 
-    pois = _clip_features(raw.pois, polygon, crs, cut=False)
-    pois["geometry_type"] = pois.geometry.geom_type.to_numpy()
-    pois = pois.set_geometry(pois.geometry.representative_point())
+    pois = _typed(_clip_features(raw.pois, polygon, crs, cut=False), crs)
+    pois["geometry_type"] = pd.Series(
+        pois.geometry.geom_type.to_numpy(), index=pois.index, dtype="str"
+    )
+    pois = pois.set_geometry(_points_inside(pois, polygon))
     pois["vacant"] = _vacant_mask(pois) if len(pois) else np.zeros(0, dtype=bool)
 
-    stops = _clip_features(raw.transit_stops, polygon, crs, cut=False)
-    stops = stops.set_geometry(stops.geometry.representative_point())
+    stops = _typed(_clip_features(raw.transit_stops, polygon, crs, cut=False), crs)
+    stops = stops.set_geometry(_points_inside(stops, polygon))
     kinds, modes = _transit_kind_and_mode(stops) if len(stops) else ([], [])
-    stops["kind"], stops["mode"] = kinds, modes
+    stops["kind"] = pd.Series(kinds, index=stops.index, dtype="str")
+    stops["mode"] = pd.Series(modes, index=stops.index, dtype="str")
 
     layers = BaseLayers(
         study_area=area.reset_index(drop=True),
         streets=gpd.GeoDataFrame(streets, geometry="geometry", crs=crs),
         pois=pois,
-        buildings=_polygons_only(_clip_features(raw.buildings, polygon, crs, cut=False)),
-        landuse=_polygons_only(_clip_features(raw.landuse, polygon, crs, cut=True)),
+        buildings=_typed(
+            _polygons_only(_clip_features(raw.buildings, polygon, crs, cut=False)), crs
+        ),
+        landuse=_typed(_polygons_only(_clip_features(raw.landuse, polygon, crs, cut=True)), crs),
         transit_stops=stops,
         walk_graph=build_graph(nodes, segs, mode="walk", crs=crs),
         bike_graph=build_graph(nodes, segs, mode="bike", crs=crs),

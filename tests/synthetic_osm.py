@@ -23,6 +23,8 @@ import bz2
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from shapely.geometry import Polygon
+
 LON0, LAT0 = 9.3300, 45.4900
 DLON, DLAT = 0.00128, 0.0009  # about 100 m each way at this latitude
 GRID = 4
@@ -44,6 +46,12 @@ POIS = [  # id, (col, row) position in grid units, tags
 STOPS = [
     (201, (2.5, 1.8), {"highway": "bus_stop", "name": "Fermata Centro"}),
     (202, (0.2, 2.5), {"railway": "station", "name": "Stazione Testville", "train": "yes"}),
+]
+#: Key places of the circuit added by ``osm_xml(civic=True)``; the town hall lies in
+#: the hole of :func:`area_with_hole`.
+CIVIC = [
+    (106, (1.5, 1.5), {"amenity": "townhall", "name": "Municipio"}),
+    (107, (2.5, 2.5), {"leisure": "park", "name": "Parco Verde"}),
 ]
 #: What ingestion must find.
 EXPECTED = {"pois": 5, "vacant": 2, "transit_stops": 2, "buildings": 4, "landuse": 1}
@@ -75,11 +83,43 @@ def _way(wid: int, refs: list[int], tags: dict[str, str]) -> str:
     return f'<way id="{wid}" version="1">{nds}{_tags(tags)}</way>'
 
 
-def osm_xml() -> str:
-    """The whole synthetic district as an OSM XML document."""
+def osm_xml(
+    *,
+    shops: bool = True,
+    vacant: bool = True,
+    transit: bool = True,
+    buildings: bool = True,
+    cycleways: bool = True,
+    oneway_against: bool = False,
+    civic: bool = False,
+) -> str:
+    """The whole synthetic district as an OSM XML document.
+
+    Parameters
+    ----------
+    shops : bool, default True
+        The two shops and the cafe (without them nothing is a commercial unit).
+    vacant : bool, default True
+        The ``shop=vacant`` and ``disused:shop`` units.
+    transit : bool, default True
+        The bus stop and the railway station.
+    buildings : bool, default True
+        The four buildings (no origins of the cycling analysis without them).
+    cycleways : bool, default True
+        Row 1 as a cycleway and column 3 as a footway open to bicycles;
+        without them row 1 is a residential street and column 3 a plain footway.
+    oneway_against : bool, default False
+        Via Roma (row 0) and row 1 tagged ``oneway=-1``: one way, against the
+        direction they are drawn (west to east), i.e. east to west only.
+    civic : bool, default False
+        Add :data:`CIVIC`: a town hall in the middle block and a park, key
+        places of the cycling circuit.
+    """
     parts = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
     parts += [_node(n, node_lonlat(n)) for n in range(1, GRID * GRID + 1)]
-    parts += [_node(pid, _at(pos), tags) for pid, pos, tags in POIS + STOPS]
+    pois = [p for p in POIS if (shops if p[0] <= 103 else vacant)]
+    pois += CIVIC if civic else []
+    parts += [_node(pid, _at(pos), tags) for pid, pos, tags in pois + (STOPS if transit else [])]
     # Corners of buildings, landuse and the boundary: ids from 1000.
     next_id = 1000
     polygons: list[tuple[list[int], dict[str, str]]] = []
@@ -94,16 +134,23 @@ def osm_xml() -> str:
         return [*ids, ids[0]]
 
     for k, (x, y) in enumerate([(0.3, 0.3), (1.3, 0.3), (2.3, 0.3), (0.3, 1.3)]):
-        polygons.append((ring(x, y, x + 0.4, y + 0.4), {"building": "retail" if k else "yes"}))
+        if buildings:
+            tags = {"building": "retail" if k else "yes"}
+            polygons.append((ring(x, y, x + 0.4, y + 0.4), tags))
     polygons.append((ring(1.1, 2.1, 2.9, 2.9), {"landuse": "residential"}))
     boundary_ring = ring(-0.5, -0.5, 3.5, 3.5)
 
     way_id = 500
     for row, tags in ROWS.items():
+        if not cycleways and tags["highway"] == "cycleway":
+            tags = {"highway": "residential", "name": "Via Martesana"}
+        if oneway_against and row in (0, 1):
+            tags = {**tags, "oneway": "-1"}
         parts.append(_way(way_id, [row * GRID + c + 1 for c in range(GRID)], tags))
         way_id += 1
     for col in range(GRID):
-        tags = BIKE_FOOTWAY if col == GRID - 1 else RESIDENTIAL
+        last = BIKE_FOOTWAY if cycleways else {"highway": "footway", "name": "Passaggio"}
+        tags = last if col == GRID - 1 else RESIDENTIAL
         parts.append(_way(way_id, [r * GRID + col + 1 for r in range(GRID)], tags))
         way_id += 1
     for refs, tags in polygons:
@@ -126,15 +173,66 @@ def osm_xml() -> str:
     return "\n".join(parts)
 
 
-def write(folder: Path, *, compressed: bool = False) -> Path:
-    """Write the district to ``folder/testville.osm`` (or ``.osm.bz2``) and return the path."""
-    text = osm_xml().encode("utf-8")
+def write(folder: Path, *, compressed: bool = False, **variant: bool) -> Path:
+    """Write the district to ``folder/testville.osm`` (or ``.osm.bz2``) and return the path.
+
+    ``variant`` are the keyword switches of :func:`osm_xml`.
+    """
+    text = osm_xml(**variant).encode("utf-8")
     if compressed:
         path = folder / "testville.osm.bz2"
         path.write_bytes(bz2.compress(text))
     else:
         path = folder / "testville.osm"
         path.write_bytes(text)
+    return path
+
+
+#: Firms of :func:`write_firms`: id, position in grid units, ATECO code, employees.
+FIRMS = [
+    ("F1", (0.6, 0.4), "25.11", 12),
+    ("F2", (1.6, 0.4), "25.62", 8),
+    ("F3", (2.6, 0.4), "47.11", 3),
+    ("F4", (0.6, 1.6), "62.01", 5),
+    ("F5", (2.6, 2.6), "10.71", 4),
+]
+
+
+def write_firms(folder: Path, *, rows: bool = True) -> Path:
+    """A firms survey (``folder/firms.csv``) of five firms in Testville, or its header only."""
+    header = "firm_id,name,lon,lat,municipality,ateco,employees"
+    lines = [header]
+    if rows:
+        for fid, pos, ateco, employees in FIRMS:
+            lon, lat = _at(pos)
+            lines.append(f"{fid},Impresa {fid},{lon:.7f},{lat:.7f},Testville,{ateco},{employees}")
+    path = folder / "firms.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+#: The hole of :func:`area_with_hole` (lon/lat): the block between nodes 6, 7, 10, 11.
+HOLE = Polygon([_at(p) for p in [(1.2, 1.2), (1.2, 1.8), (1.8, 1.8), (1.8, 1.2), (1.2, 1.2)]])
+
+
+def area_with_hole(folder: Path) -> Path:
+    """A GeoJSON study area (``folder/area.geojson``): the grid with a hole in its middle.
+
+    The outer ring is :func:`bbox`; the inner ring cuts out the block between
+    nodes 6, 7, 10 and 11 (columns and rows 1.2 to 1.8 in grid units).
+    """
+    import json
+
+    west, south, east, north = bbox()
+    hole = list(HOLE.exterior.coords)
+    outer = [(west, south), (east, south), (east, north), (west, north), (west, south)]
+    feature = {
+        "type": "Feature",
+        "properties": {"name": "Testville"},
+        "geometry": {"type": "Polygon", "coordinates": [outer, hole]},
+    }
+    path = folder / "area.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -230,6 +231,26 @@ def test_walking_coverage_uses_network_distance() -> None:
     d = commerce.walking_coverage(g, units, origins, max_m=800)
     assert d["walk_m_pharmacy"].tolist() == [903.0, 5.0]
     assert np.isinf(d["walk_m_grocery"]).all()
+
+
+def test_walking_quantiles_beyond_reach_are_null_without_warnings() -> None:
+    """Issue 11: origins that reach no unit (inf) made ``median_walk_m`` infinite (invalid
+    JSON) and numpy warn ``invalid value encountered in subtract`` on every run."""
+    tax = load_taxonomy()
+    origins = points([(0, 0), (10, 0), (20, 0), (30, 0)])
+    walk = pd.DataFrame({f"walk_m_{k}": [100.0, 300.0, np.inf, np.inf] for k in tax.everyday})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        rows = commerce.coverage_rows(walk, origins, taxonomy=tax, max_m=800)
+    row = rows.iloc[0]
+    assert np.isnan(row["median_walk_m"]) and np.isnan(row["p90_walk_m"])
+    assert row["max_walk_m"] == 300.0 and row["origins_within"] == 2
+    walk = pd.DataFrame({f"walk_m_{k}": [100.0, 300.0, 500.0, np.inf] for k in tax.everyday})
+    row = commerce.coverage_rows(walk, origins, taxonomy=tax, max_m=800).iloc[0]
+    assert row["median_walk_m"] == 400.0  # as numpy.median: between the middle two
+    assert np.isnan(row["p90_walk_m"])  # falls between 500 m and the unreachable origin
+    finite = np.array([100.0, 300.0, 500.0, 700.0])
+    assert commerce.access.walk_quantile(finite, 0.9) == pytest.approx(np.quantile(finite, 0.9))
 
 
 def test_vacant_points_merge_osm_and_survey() -> None:

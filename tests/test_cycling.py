@@ -326,6 +326,90 @@ def test_missing_columns_are_named(two_islands: nx.MultiDiGraph, od: tuple) -> N
         cycling.lts_agreement(pd.DataFrame({"highway": ["residential"]}))
 
 
+# ------------------------------------------- issue 11: real districts, empty inputs
+
+
+def _one_way_against() -> nx.MultiDiGraph:
+    """Way 4781367 drawn 1 -> 2 -> 3 with ``oneway=-1`` (ridden 3 -> 2 -> 1 only), and a
+    two-way street 3 -> 4."""
+    ids = {(0, 0): 1, (1, 0): 2, (2, 0): 3, (3, 0): 4}
+    nodes = gpd.GeoDataFrame(
+        {"x": [_node(*k)[0] for k in ids], "y": [_node(*k)[1] for k in ids]},
+        geometry=[Point(_node(*k)) for k in ids],
+        index=pd.Index(list(ids.values()), name="osmid"),
+        crs=4326,
+    )
+    rows = [
+        {"u": 1, "v": 2, "osmid": 4781367, "highway": "residential", "oneway": "-1",
+         "geometry": LineString([_node(0, 0), _node(1, 0)])},
+        {"u": 2, "v": 3, "osmid": 4781367, "highway": "residential", "oneway": "-1",
+         "geometry": LineString([_node(1, 0), _node(2, 0)])},
+        {"u": 3, "v": 4, "osmid": 4781368, "highway": "residential",
+         "geometry": LineString([_node(2, 0), _node(3, 0)])},
+    ]  # fmt: skip
+    segments = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    return build_graph(nodes, segments, mode="bike", crs=CRS)
+
+
+def test_bike_network_keeps_integer_ids_on_streets_ridden_against_their_drawing() -> None:
+    """``oneway=-1`` gives a street only a backward edge: its ``osmid`` used to turn into
+    ``4781367.0`` (float), and writing then failed for the whole run."""
+    net = cycling.bike_network(_one_way_against())
+    assert str(net["osmid"].dtype) == "Int64" and net["u"].dtype == "int64"
+    against = net[net["osmid"] == 4781367].iloc[0]
+    # Drawn 1 -> 3 (simplified into one edge), allowed only against that direction.
+    assert (int(against["u"]), int(against["v"])) == (1, 3)
+    assert pd.isna(against["lts_fwd"]) and int(against["lts_bwd"]) >= 1
+    assert bool(against["oneway_bike"])
+    start, end = against.geometry.coords[0], against.geometry.coords[-1]
+    assert start[0] < end[0]  # drawn west to east, as in OSM
+    assert set(net["osmid"]) == {4781367, 4781368}
+
+
+def test_empty_inputs_give_typed_empty_layers(two_islands: nx.MultiDiGraph) -> None:
+    """No key place, no origin, a graph without edges: frames with no row keep their
+    geometry column, CRS and column types (an empty frame used to lack its geometry)."""
+    no_places = gpd.GeoDataFrame(
+        {"name": pd.Series(dtype=str), "kind": pd.Series(dtype=str)},
+        geometry=gpd.GeoSeries([], crs=CRS),
+        crs=CRS,
+    )
+    iso = cycling.isochrones({"walk": two_islands}, no_places, minutes=[5])
+    assert len(iso) == 0 and iso.geometry.name == "geometry" and iso.crs == CRS
+    assert iso["minutes"].dtype == "int64" and iso["area_ha"].dtype == "float64"
+    lonely = nx.MultiDiGraph(crs=CRS)
+    lonely.add_node(1, x=0.0, y=0.0)
+    net = cycling.bike_network(lonely)
+    assert len(net) == 0 and net.crs == CRS and str(net["osmid"].dtype) == "Int64"
+    src = points([(0, 0)], name=["Piazza"], kind=["centre"])
+    ring = cycling.isochrones({"walk": lonely}, src, minutes=[5, 10])
+    assert ring["area_ha"].is_monotonic_increasing and (ring["area_ha"] > 0).all()
+    gaps = cycling.missing_links(
+        two_islands,
+        gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs=CRS), crs=CRS),
+        points([(0, 0)], category=["commerce"]),
+    )
+    assert len(gaps) == 0 and gaps["rank"].dtype == "int64" and gaps.crs == CRS
+
+
+def test_circuit_says_which_places_it_leaves_out(two_islands: nx.MultiDiGraph) -> None:
+    """Places are no longer dropped without a word: ``attrs['left_out']`` gives each reason."""
+    corner, twin, near, far = _points([(0, 0), (0.05, 0.0), (1, 1), (6, 2)])
+    places = gpd.GeoDataFrame(
+        {"name": ["Piazza", "Gemella", "Vicino", "Lontano"],
+         "kind": ["centre", "park", "park", "park"], "priority": [1, 3, 2, 3]},
+        geometry=[corner, twin, near, far], crs=CRS,
+    )  # fmt: skip
+    legs = cycling.circuit(two_islands, places, max_km=50)
+    assert dict(legs.attrs["left_out"]) == {"Gemella": "same nearest network node as Piazza"}
+    assert legs["stops"].iloc[0].count(" > ") == 3
+    # A loop through the far place is longer than 1 km: it is dropped, and said so.
+    short = cycling.circuit(two_islands, places, max_km=1.0)
+    left = dict(short.attrs["left_out"])
+    assert set(left) == {"Gemella", "Lontano"} and "max_km=1.0" in left["Lontano"]
+    assert "Lontano" not in short["stops"].iloc[0]
+
+
 # --------------------------------------------------------------------- sample
 
 

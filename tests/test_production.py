@@ -276,6 +276,25 @@ def test_specialised_area_is_found(district: gpd.GeoDataFrame, areas: gpd.GeoDat
     assert best["sector"] == "C" and best.geometry.distance(Point(1000, 1000)) < 500
 
 
+def test_suppressed_cells_are_counted_and_an_empty_result_is_typed(
+    district: gpd.GeoDataFrame, areas: gpd.GeoDataFrame
+) -> None:
+    """Issue 11: "0 cells published, 12 suppressed" was only logged at INFO. The counts
+    now travel with the layer (the pipeline step turns them into a warning), and a
+    layer where every cell is suppressed is still typed, with its geometry and CRS."""
+    spec = pr.sector_specialisation(district, areas=areas, min_group_size=K)
+    assert spec.attrs["cells_published"] == len(spec) > 0
+    assert spec.attrs["cells_suppressed"] > 0
+    few = district.groupby("municipality").head(3)  # 3 firms per municipality < K
+    none = pr.sector_specialisation(few, areas=areas, min_group_size=K)
+    assert len(none) == 0 and none.attrs["cells_published"] == 0
+    assert none.attrs["cells_suppressed"] > 0
+    assert none.crs == district.crs and none.geometry.name == "geometry"
+    assert none["lq"].dtype == "float64" and none["firms"].dtype == "int64"
+    clusters = pr.firm_clusters(few, min_firms=K)
+    assert len(clusters) == 0 and clusters["area_ha"].dtype == "float64"
+
+
 def test_manufacturing_cluster_is_found(district: gpd.GeoDataFrame) -> None:
     clusters = pr.firm_clusters(district, eps_m=120, min_firms=K)
     manufacturing = clusters[clusters["sector"] == "C"]

@@ -11,6 +11,7 @@ from the one network engine, :mod:`geodistrict.network`.
 from __future__ import annotations
 
 import logging
+import math
 
 import geopandas as gpd
 import networkx as nx
@@ -216,6 +217,24 @@ def walking_coverage(
     return out
 
 
+def walk_quantile(distances: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of walking distances, or NaN where it falls beyond reach.
+
+    Unreachable origins have an infinite distance. Where the quantile
+    (linear interpolation, as :func:`numpy.quantile`) would need one of them
+    it is unknown: NaN (null in the layers), never ``inf`` (which JSON cannot
+    hold) and without numpy's ``inf - inf`` warning.
+    """
+    d = np.sort(np.asarray(distances, dtype=float))
+    if len(d) == 0:
+        return math.nan
+    pos = q * (len(d) - 1)
+    lo, hi = math.floor(pos), math.ceil(pos)
+    if not (np.isfinite(d[lo]) and np.isfinite(d[hi])):
+        return math.nan
+    return float(d[lo] + (d[hi] - d[lo]) * (pos - lo))
+
+
 def _coverage_status(share: float) -> str:
     """``covered`` (at least 90 % of origins within the walk), ``partial`` (50-90 %), ``gap``."""
     return "covered" if share >= 0.9 else ("partial" if share >= 0.5 else "gap")
@@ -278,8 +297,8 @@ def coverage_rows(
             "label_it": need.it, "label_en": need.en, "origins": len(d),
             "origins_within": int(within.sum()),
             "share_within": float(within.mean()) if len(d) else np.nan,
-            "median_walk_m": float(np.median(d)) if len(d) else np.nan,
-            "p90_walk_m": float(np.quantile(d, 0.9)) if len(d) else np.nan,
+            "median_walk_m": walk_quantile(d, 0.5),
+            "p90_walk_m": walk_quantile(d, 0.9),
             "max_walk_m": float(finite.max()) if len(finite) else np.nan,
             "status": _coverage_status(float(within.mean()) if len(d) else 0.0),
         })  # fmt: skip

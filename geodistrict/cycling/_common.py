@@ -46,6 +46,34 @@ def scalar(value: Any) -> Any:
     return value
 
 
+def osm_ids(values: Any) -> pd.Series:
+    """OSM ids as an integer column (``Int64``, null where missing), never floats.
+
+    Ids that are not whole numbers (e.g. ``"12;34"`` joined from a merged
+    edge) keep the column as text instead.
+    """
+    series = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    numbers = pd.to_numeric(series, errors="coerce")
+    given = series.map(present)
+    if bool((numbers.notna() == given).all()) and bool(
+        (numbers.dropna() == numbers.dropna().round()).all()
+    ):
+        return pd.Series(
+            pd.array([int(v) if pd.notna(v) else None for v in numbers], dtype="Int64"),
+            index=series.index,
+        )
+    return series.map(lambda v: str(scalar(v)) if present(v) else None).astype("str")
+
+
+def empty_layer(columns: dict[str, str], crs: Any) -> gpd.GeoDataFrame:
+    """A layer with no rows but its columns, their types, a geometry column and a CRS."""
+    return gpd.GeoDataFrame(
+        {name: pd.Series(dtype=dtype) for name, dtype in columns.items()},
+        geometry=gpd.GeoSeries([], crs=crs),
+        crs=crs,
+    )
+
+
 def present(value: Any) -> bool:
     """Whether a tag value says something (not None, NaN, NA or empty)."""
     return (

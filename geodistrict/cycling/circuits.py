@@ -84,7 +84,9 @@ def circuit(
         ``from_kind``, ``length_m``, ``low_stress_share`` (share of the leg's
         length at LTS <= threshold), ``cum_length_m``; ``circuit_length_m``
         and ``stops`` (the stops in order, '>'-separated) repeat on each leg.
-        The last leg ends where the first starts.
+        The last leg ends where the first starts. ``attrs["left_out"]`` lists
+        ``(name, reason)`` for each place the loop does not join (same
+        nearest node as another place, or beyond ``max_km``).
 
     Raises
     ------
@@ -117,12 +119,32 @@ def circuit(
     arrays = graph_arrays(graph)
     crs = graph.graph["crs"]
     if len(places) == 0 or arrays.largest_component.sum() < 2:
-        raise EmptyAreaError("no key places or no connected bike network for a circuit")
+        raise EmptyAreaError(
+            f"a circuit needs key places and a connected bike network; found {len(places)} "
+            f"place(s) and a largest connected part of {int(arrays.largest_component.sum())} "
+            "node(s)"
+        )
     snapped = nearest_nodes(arrays, places, largest_component=True)
     stops = places.assign(_node=snapped["pos"].to_numpy())
-    stops = stops.drop_duplicates("_node").reset_index(drop=True)
+    same = stops.duplicated("_node")
+    first_at = stops[~same].set_index("_node")["name"]
+    left_out = [
+        (str(name), f"same nearest network node as {first_at[node]!s}")
+        for name, node in zip(stops.loc[same, "name"], stops.loc[same, "_node"], strict=True)
+    ]
+    stops = stops[~same].reset_index(drop=True)
     if len(stops) < 2:
-        raise EmptyAreaError(f"the key places snap to {len(stops)} network node(s); need 2")
+        raise EmptyAreaError(
+            f"a circuit needs two key places at different nodes of the connected bike "
+            f"network; the {len(places)} key place(s) snap to {len(stops)} node(s)"
+        )
+    if len(stops) < len(places):
+        log.warning(
+            "%d of %d key places share their nearest network node with another place: "
+            "the circuit visits that node once",
+            len(places) - len(stops),
+            len(places),
+        )
     lts = edge_lts(graph).astype(float)
     lengths = edge_lengths(graph)
     streets = street_ids(arrays, edge_info(graph)["osmid"], lengths)
@@ -165,6 +187,13 @@ def circuit(
         # Without place ids the row order breaks ties (the sort is stable).
         ties = ["priority", "place_id"] if "place_id" in stops else ["priority"]
         drop = stops.sort_values(ties, kind="stable").index[-1]
+        left_out.append(
+            (str(stops.at[drop, "name"]), f"the loop through it would exceed max_km={max_km}")
+        )
+        log.warning(
+            "the circuit through %d places is %.1f km, longer than max_km=%s: %r left out",
+            len(stops), total / 1000, max_km, stops.at[drop, "name"],
+        )  # fmt: skip
         stops = stops.drop(index=drop).reset_index(drop=True)
     if total > max_km * 1000:
         raise ConfigError(
@@ -198,6 +227,8 @@ def circuit(
     out.insert(0, "circuit", 1)
     out["circuit_length_m"] = round(total, 1)
     out["stops"] = " > ".join([*names, names[0]])
+    # Places the loop does not join, with the reason (the pipeline step reports them).
+    out.attrs["left_out"] = left_out
     return out
 
 

@@ -30,6 +30,8 @@ from geodistrict.cycling._common import (
     edge_info,
     edge_lengths,
     edge_lts,
+    empty_layer,
+    osm_ids,
     street_ids,
 )
 from geodistrict.cycling.lts import _scored
@@ -61,6 +63,19 @@ _COLUMNS = [
     "low_stress_share",
     "geometry",
 ]
+_DTYPES = {
+    "rank": "int64",
+    "kind": "str",
+    "osmid": "Int64",
+    "name": "object",
+    "highway": "object",
+    "lts_before": "Int8",
+    "cost_m": "float64",
+    "benefit": "float64",
+    "benefit_per_km": "float64",
+    "cumulative_benefit": "float64",
+    "low_stress_share": "float64",
+}
 
 
 def _pairs_through(
@@ -326,9 +341,10 @@ def missing_links(
         )
         log.debug("gap %d: %s, benefit %.0f", len(picks), cand_meta[best]["kind"], best_benefit)
     if not picks:
-        return gpd.GeoDataFrame(pd.DataFrame(columns=_COLUMNS), geometry="geometry", crs=crs)
+        return empty_layer(_DTYPES, crs)
     out = gpd.GeoDataFrame(pd.DataFrame(picks)[_COLUMNS], geometry="geometry", crs=crs)
     out["cost_m"] = out["cost_m"].round(1)
     out["lts_before"] = out["lts_before"].astype("Int8")
+    out["osmid"] = osm_ids(out["osmid"]).array
     out.attrs["low_stress_share_before"] = pairs_low / pairs_any if pairs_any else math.nan
     return out

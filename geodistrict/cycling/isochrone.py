@@ -17,6 +17,7 @@ from typing import Any
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import shapely
 
 from geodistrict import _validate
@@ -147,6 +148,8 @@ def isochrones(
     rows = []
     points = points_of(sources)
     for mode, (graph, arrays, mask) in nets.items():
+        if len(sources) == 0 or arrays.n == 0:
+            continue
         speed = speeds[mode]
         limit = max(minutes) * speed * 1000 / 60
         net = arrays.subgraph(mask)
@@ -163,7 +166,8 @@ def isochrones(
             el[pt_edge],
         )
         pt_xy = shapely.get_coordinates(shapely.line_interpolate_point(eg[pt_edge], pt_off))
-        raster = _Raster(pt_xy, cell_m, buffer_m)
+        # The nodes too: a graph without edges (one node) still has its sources.
+        raster = _Raster(np.vstack([pt_xy, arrays.xy]), cell_m, buffer_m)
         nodes = nearest_nodes(arrays, points)["pos"].to_numpy()
         reached = (
             np.concatenate([d for _, d in distances_within(net, nodes, cutoff_m=limit)]) / 1000.0
@@ -187,4 +191,22 @@ def isochrones(
                         "geometry": poly,
                     }
                 )
+    if not rows:
+        return gpd.GeoDataFrame(
+            {name: pd.Series(dtype=dtype) for name, dtype in _COLUMNS.items()},
+            geometry=gpd.GeoSeries([], crs=sources.crs),
+            crs=sources.crs,
+        )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=sources.crs)
+
+
+#: Columns of :func:`isochrones` and their types.
+_COLUMNS = {
+    "source": "str",
+    "source_kind": "str",
+    "mode": "str",
+    "minutes": "int64",
+    "speed_kmh": "float64",
+    "distance_m": "float64",
+    "area_ha": "float64",
+}

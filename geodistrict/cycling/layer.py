@@ -21,10 +21,30 @@ import shapely
 from shapely.geometry import LineString
 
 from geodistrict import _validate
-from geodistrict.cycling._common import present, scalar
+from geodistrict.cycling._common import empty_layer, osm_ids, present, scalar
 from geodistrict.cycling.lts import _scored
 
 __all__ = ["bike_network", "lts_agreement"]
+
+#: Columns of the ``bike_network`` layer and their types.
+_COLUMNS = {
+    "u": "int64",
+    "v": "int64",
+    "osmid": "Int64",
+    "name": "object",
+    "highway": "object",
+    "length_m": "float64",
+    "infra_fwd": "object",
+    "infra_bwd": "object",
+    "lts_fwd": "Int8",
+    "lts_bwd": "Int8",
+    "infra": "object",
+    "lts": "Int8",
+    "oneway_bike": "bool",
+    "maxspeed": "object",
+    "lanes": "object",
+    "lts_assumptions": "str",
+}
 
 
 def bike_network(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
@@ -91,19 +111,20 @@ def bike_network(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
         )
     crs = graph.graph["crs"]
     if not records:
-        return gpd.GeoDataFrame(geometry=[], crs=crs)
+        return empty_layer(_COLUMNS, crs)
     frame = pd.DataFrame.from_records(records)
     fwd = frame[~frame["reversed"]].drop_duplicates("key").set_index("key")
     bwd = frame[frame["reversed"]].drop_duplicates("key").set_index("key")
-    keys = list(dict.fromkeys([*fwd.index, *bwd.index]))
-    base = fwd.reindex(keys)
-    base = base.fillna(bwd.reindex(keys)) if len(bwd) else base
-    base["infra_fwd"] = fwd["infra"].reindex(keys)
-    base["infra_bwd"] = bwd["infra"].reindex(keys) if len(bwd) else None
+    # One row per street: the forward edge, else the backward one (already turned back to
+    # the way's direction). Rows are taken whole, never aligned, so no column goes through
+    # a missing value: ids stay integers (oneway=-1 streets have only a backward edge).
+    only_bwd = bwd[~bwd.index.isin(fwd.index)]
+    base = pd.concat([fwd, only_bwd]) if len(only_bwd) else fwd.copy()
+    keys = base.index
+    base["infra_fwd"] = fwd["infra"].reindex(keys).astype(object)
+    base["infra_bwd"] = bwd["infra"].reindex(keys).astype(object)
     base["lts_fwd"] = fwd["lts"].reindex(keys).astype("Int8")
-    base["lts_bwd"] = (bwd["lts"].reindex(keys) if len(bwd) else pd.Series(index=keys)).astype(
-        "Int8"
-    )
+    base["lts_bwd"] = bwd["lts"].reindex(keys).astype("Int8")
     worse = np.fmax(base["lts_fwd"].astype(float), base["lts_bwd"].astype(float))
     base["lts"] = pd.Series(worse, index=base.index).astype("Int8")
     base["infra"] = np.where(
@@ -111,7 +132,7 @@ def bike_network(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
         base["infra_bwd"],
         base["infra_fwd"].fillna(base["infra_bwd"]),
     )
-    notes_b = bwd["lts_assumptions"].reindex(keys) if len(bwd) else pd.Series("", index=keys)
+    notes_b = bwd["lts_assumptions"].reindex(keys)
     notes_f = fwd["lts_assumptions"].reindex(keys)
     base["lts_assumptions"] = [
         "; ".join(
@@ -120,28 +141,10 @@ def bike_network(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
         for a, b in zip(notes_f, notes_b, strict=True)
     ]
     base["oneway_bike"] = base["lts_fwd"].isna() | base["lts_bwd"].isna()
-    base["osmid"] = base["osmid"].astype(str)
+    base["osmid"] = osm_ids(base["osmid"]).array
     for text in ("name", "highway", "maxspeed", "lanes", "infra", "infra_fwd", "infra_bwd"):
         base[text] = base[text].astype(object).where(base[text].notna(), None)
-    columns = [
-        "u",
-        "v",
-        "osmid",
-        "name",
-        "highway",
-        "length_m",
-        "infra_fwd",
-        "infra_bwd",
-        "lts_fwd",
-        "lts_bwd",
-        "infra",
-        "lts",
-        "oneway_bike",
-        "maxspeed",
-        "lanes",
-        "lts_assumptions",
-        "geometry",
-    ]
+    columns = [*_COLUMNS, "geometry"]
     out = gpd.GeoDataFrame(base[columns].reset_index(drop=True), geometry="geometry", crs=crs)
     out["u"] = out["u"].astype("int64")
     out["v"] = out["v"].astype("int64")

@@ -96,6 +96,8 @@ def sector_specialisation(
         ``area_kind``, ``zone``, ``sector``, ``sector_en``, ``sector_it``,
         ``firms``, ``employees``, ``area_share``, ``reference_share``, ``lq``,
         ``specialised`` (LQ >= 1.25); polygon geometry of the area.
+        ``attrs["cells_published"]`` and ``attrs["cells_suppressed"]`` count
+        the area x sector cells with firms that are shown and hidden.
 
     Examples
     --------
@@ -200,9 +202,14 @@ def sector_specialisation(
     out.insert(4, "sector_en", pd.Series(en, dtype="str"))
     out.insert(5, "sector_it", pd.Series(it, dtype="str"))
     out["firms"] = out["firms"].astype("int64")
+    for col in ("employees", "area_share", "reference_share", "lq"):
+        out[col] = out[col].astype("float64")  # typed even with no row
     out["specialised"] = (out["lq"] >= 1.25).astype("bool")
     for col in ("area", "area_kind", "zone", "sector"):
         out[col] = out[col].astype("str")
+    # For the caller's report (the pipeline step turns them into a warning).
+    out.attrs["cells_published"] = len(rows)
+    out.attrs["cells_suppressed"] = suppressed
     return out
 
 
@@ -321,6 +328,8 @@ def firm_clusters(
     out.insert(2, "sector_en", pd.Series(en, dtype="str"))
     out.insert(3, "sector_it", pd.Series(it, dtype="str"))
     out["firms"] = out["firms"].astype("int64")
+    for col in ("employees", "sector_share", "area_ha", "firms_per_ha"):
+        out[col] = out[col].astype("float64")  # typed even with no row
     for col in ("cluster_id", "sector", "municipalities", "zone"):
         out[col] = out[col].astype("str")
     return out

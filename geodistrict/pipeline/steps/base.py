@@ -1,4 +1,10 @@
-"""Step ``base``: the OSM base layers and the street graphs."""
+"""Step ``base``: the OSM base layers and the street graphs.
+
+A base layer with no feature (no transit stop, no building, no landuse in the
+study area) is not written; it is reported as skipped with the reason, and
+the empty, typed frame stays in :class:`~geodistrict.ingest.BaseLayers` for
+the other steps.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,22 @@ from typing import Any
 
 from geodistrict.ingest import BASE_LAYERS, load_base_layers
 from geodistrict.pipeline.runner import RunContext, Step
+from geodistrict.pipeline.steps._outcome import nonempty
+
+#: Why a base layer can be empty, in words.
+EMPTY_REASONS = {
+    "streets": "no street in the OSM data of the study area",
+    "pois": "no point of interest (shop, amenity, office, craft...) in the OSM data of the "
+    "study area",
+    "buildings": "no building in the OSM data of the study area",
+    "landuse": "no landuse polygon in the OSM data of the study area",
+    "transit_stops": "no transit stop or station in the OSM data of the study area",
+}
 
 
 def _run(ctx: RunContext) -> dict[str, Any]:
     base = load_base_layers(ctx.config, use_cache=ctx.use_cache)
-    return {"base": base, **base.layers()}
+    return {"base": base, **nonempty(ctx, base.layers(), EMPTY_REASONS)}
 
 
 STEP = Step(

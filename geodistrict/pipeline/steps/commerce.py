@@ -24,6 +24,7 @@ from geodistrict.errors import EmptyAreaError
 from geodistrict.ingest import BaseLayers
 from geodistrict.network import graph_arrays
 from geodistrict.pipeline.runner import RunContext, Step
+from geodistrict.pipeline.steps._outcome import attempt, nonempty
 from geodistrict.taxonomy import Classification, classify, load_taxonomy
 from geodistrict.vacancy import vacant_units
 
@@ -107,7 +108,10 @@ def commerce_layers(
     found = classify(layers.pois, tax)
     units = found.units
     if len(units) == 0:
-        raise EmptyAreaError("no commercial unit in the study area: no POI matches the taxonomy")
+        raise EmptyAreaError(
+            f"no commercial unit in the study area: none of its {len(layers.pois)} POI(s) "
+            "matches the taxonomy (commerce.taxonomy)"
+        )
     area = layers.study_area
     # Vacant units per centre and hexagon: OSM and survey merged by the one rule of vacancy.
     vacant = vacant_units(layers.pois, (surveys or {}).get("vacant_units"),
@@ -170,17 +174,39 @@ def commerce_layers(
     )
 
 
+#: Why a commerce layer can be empty although the district has commercial units.
+EMPTY_REASONS = {
+    "retail_centres": "no retail centre: no cluster of at least commerce.min_centre_units "
+    "commercial units",
+    "street_frontage": "no commercial unit lies within commerce.frontage_max_m of a street",
+}
+
+
 def _run(ctx: RunContext) -> dict[str, Any]:
-    result = commerce_layers(
-        ctx["base"],
-        config=ctx.config.commerce,
-        vacancy=ctx.config.vacancy,
-        surveys=ctx["surveys"],
+    """The commerce layers; with no commercial unit every layer is skipped with the reason.
+
+    The steps that need commerce's layers (``cycling``, ``vacancy``) then run
+    without them: cycling takes its commerce destinations from the POIs and
+    has no centre among its key places; the vacancy ranking leaves out the
+    criteria that need them (``criteria_omitted``).
+    """
+    result = attempt(
+        ctx,
+        LAYERS,
+        lambda: commerce_layers(
+            ctx["base"],
+            config=ctx.config.commerce,
+            vacancy=ctx.config.vacancy,
+            surveys=ctx["surveys"],
+        ),
     )
+    if result is None:  # no raster either: there is no density to map
+        return {}
+    density = result.density
     ctx.rasters["commercial_density.tif"] = lambda path: commerce.write_density_raster_entry(
-        result.density, path
+        density, path
     )
-    return dict(result.layers)
+    return nonempty(ctx, result.layers, EMPTY_REASONS)
 
 
 STEP = Step(

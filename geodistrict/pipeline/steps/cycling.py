@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 
 from geodistrict import cycling
-from geodistrict.errors import EmptyAreaError
+from geodistrict.errors import ConfigError, EmptyAreaError
 from geodistrict.pipeline.runner import RunContext, Step
+from geodistrict.pipeline.steps._outcome import Report, Reporter, attempt, nonempty
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from geodistrict.config import CyclingConfig
     from geodistrict.ingest import BaseLayers
 
@@ -40,8 +43,16 @@ def cycling_layers(
     config: CyclingConfig,
     *,
     layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+    report: Reporter | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every cycling layer of a district, as the ``cycling`` pipeline step writes them.
+
+    A layer the district's data cannot give is left out and reported with
+    its reason (``report.skip``): no street open to bicycles, no origin or
+    destination, fewer than two key places for a circuit, no centre or
+    station to draw isochrones from. A circuit that leaves key places out
+    (too far for ``circuit_max_km``, or not on the connected network) is
+    reported with ``report.note``.
 
     Parameters
     ----------
@@ -53,23 +64,34 @@ def cycling_layers(
         Layers of earlier steps: ``commercial_units`` (commerce destinations
         instead of the shop and food POIs) and ``retail_centres`` (centres of
         the circuit and isochrone sources; without them there are none).
+    report : Reporter, optional
+        Where skipped layers and notes go (the pipeline's ``RunContext``);
+        default a :class:`~geodistrict.pipeline.steps._outcome.Report` that
+        only logs them.
 
     Returns
     -------
     dict
-        ``bike_network``, ``low_stress_islands``, ``bike_connectivity``,
-        ``bike_gaps``, ``bike_circuits``, ``info_points``, ``isochrones``.
+        The layers produced among ``bike_network``, ``low_stress_islands``,
+        ``bike_connectivity``, ``bike_gaps``, ``bike_circuits``,
+        ``info_points``, ``isochrones``; each one has rows.
 
     Examples
     --------
     >>> import geodistrict as gd
     >>> cfg = gd.datasets.sample_config()
     >>> out = cycling_layers(gd.datasets.sample_layers(), cfg.cycling)
-    >>> all(len(layer) > 0 for layer in out.values())
+    >>> sorted(out) == sorted(LAYERS)
     True
     """
     layers = layers or {}
+    report = report if report is not None else Report()
     graph = cycling.add_lts(base.bike_graph, default_speed_kmh=config.default_speed_kmh)
+    if graph.number_of_edges() == 0:
+        for name in LAYERS:
+            report.skip(name, "no street of the study area may be ridden by bicycle")
+        return {}
+    thr = config.lts_threshold
     dest = cycling.destinations(
         base.pois, base.transit_stops, commercial_units=layers.get("commercial_units")
     )
@@ -80,14 +102,7 @@ def cycling_layers(
         min_residential=config.min_residential_origins,
         hex_resolution=config.hex_resolution,
     )
-    if len(orig) == 0 or len(dest) == 0:
-        raise EmptyAreaError(
-            f"cycling needs origins and destinations; found {len(orig)} origins "
-            f"({config.origins!r}) and {len(dest)} destinations"
-        )
-    thr = config.lts_threshold
-    scores = cycling.connectivity(graph, orig, dest, threshold=thr, bikeshed_m=config.bikeshed_m)
-    log.info("district low-stress connectivity: %.3f", scores.attrs["district_score"])
+    out: dict[str, gpd.GeoDataFrame | None] = {"bike_network": cycling.bike_network(graph)}
     islands = cycling.low_stress_islands(
         graph,
         threshold=thr,
@@ -96,15 +111,40 @@ def cycling_layers(
         buffer_m=config.island_buffer_m,
         min_length_m=config.min_island_m,
     )
-    gaps = cycling.missing_links(
-        graph,
-        orig,
-        dest,
-        threshold=thr,
-        bikeshed_m=config.bikeshed_m,
-        max_connector_m=config.max_connector_m,
-        n_links=config.n_gaps,
-    )
+    out["low_stress_islands"] = islands
+    if len(orig) == 0 or len(dest) == 0:
+        missing = []
+        if len(orig) == 0:
+            missing.append(
+                "no origin (no building in the study area)"
+                if config.origins == "buildings"
+                else "no origin (no H3 cell)"
+            )
+        if len(dest) == 0:
+            missing.append("no destination (no shop, school, station or public service)")
+        for name in ("bike_connectivity", "bike_gaps"):
+            report.skip(name, "cycling connectivity needs origins and destinations: "
+                        + " and ".join(missing))  # fmt: skip
+    else:
+        scores = cycling.connectivity(
+            graph, orig, dest, threshold=thr, bikeshed_m=config.bikeshed_m
+        )
+        district = scores.attrs.get("district_score", float("nan"))
+        log.info("district low-stress connectivity: %.3f", district)
+        scores = scores.assign(district_score=round(district, 4))
+        scores.attrs = {}
+        gaps = cycling.missing_links(
+            graph,
+            orig,
+            dest,
+            threshold=thr,
+            bikeshed_m=config.bikeshed_m,
+            max_connector_m=config.max_connector_m,
+            n_links=config.n_gaps,
+        )
+        gaps.attrs = {}
+        out["bike_connectivity"] = scores
+        out["bike_gaps"] = gaps
     places = cycling.key_places(
         base.pois,
         base.transit_stops,
@@ -112,40 +152,80 @@ def cycling_layers(
         max_places=config.circuit_max_stops,
         n_centres=config.n_centres,
     )
-    legs = cycling.circuit(
-        graph,
-        places,
-        max_km=config.circuit_max_km,
-        threshold=thr,
-        stress_penalty=config.stress_penalty,
+    legs = attempt(
+        report,
+        ("bike_circuits", "info_points"),
+        lambda: _circuit(graph, places, config, threshold=thr),
     )
-    totems = cycling.info_points(
-        legs, places, k=config.n_info_points, radius_m=config.info_point_radius_m
-    )
+    if legs is not None:
+        if "retail_centres" not in layers:
+            report.note("bike_circuits", "no retail centre from the commerce step: the circuit "
+                        "joins stations, the town hall and parks only")  # fmt: skip
+        _note_left_out(report, places, legs, config)
+        out["bike_circuits"] = legs
+        out["info_points"] = cycling.info_points(
+            legs, places, k=config.n_info_points, radius_m=config.info_point_radius_m
+        )
     sources = places[places["kind"].isin(["centre", "station"])]
-    iso = cycling.isochrones(
-        {"walk": base.walk_graph, "bike": graph},
-        sources,
-        minutes=config.isochrone_minutes,
-        threshold=thr,
-        speeds_kmh={
-            "walk": config.walk_speed_kmh,
-            "bike": config.bike_speed_kmh,
-            "bike_low_stress": config.bike_speed_kmh,
-        },
-    )
-    scores = scores.assign(district_score=round(scores.attrs["district_score"], 4))
-    scores.attrs = {}
-    gaps.attrs = {}
-    return {
-        "bike_network": cycling.bike_network(graph),
-        "low_stress_islands": islands,
-        "bike_connectivity": scores,
-        "bike_gaps": gaps,
-        "bike_circuits": legs,
-        "info_points": totems,
-        "isochrones": iso,
-    }
+    if len(sources) == 0:
+        report.skip("isochrones", "no isochrone source: no retail centre and no station "
+                    "among the key places")  # fmt: skip
+    else:
+        out["isochrones"] = cycling.isochrones(
+            {"walk": base.walk_graph, "bike": graph},
+            sources,
+            minutes=config.isochrone_minutes,
+            threshold=thr,
+            speeds_kmh={
+                "walk": config.walk_speed_kmh,
+                "bike": config.bike_speed_kmh,
+                "bike_low_stress": config.bike_speed_kmh,
+            },
+        )
+    return nonempty(report, out, EMPTY_REASONS)
+
+
+#: Why a cycling layer can come out empty.
+EMPTY_REASONS = {
+    "low_stress_islands": "no low-stress island at least cycling.min_island_m long",
+    "bike_gaps": "no missing link joins two low-stress islands with a benefit",
+}
+
+
+def _circuit(
+    graph: nx.MultiDiGraph, places: gpd.GeoDataFrame, config: CyclingConfig, *, threshold: int
+) -> gpd.GeoDataFrame:
+    """The circuit; a limit too short for this district is a reason to skip, not a failure."""
+    if len(places) < 2:
+        raise EmptyAreaError(
+            f"a circuit needs two key places (retail centres, stations, town hall, parks); "
+            f"the district has {len(places)}"
+        )
+    try:
+        return cycling.circuit(
+            graph,
+            places,
+            max_km=config.circuit_max_km,
+            threshold=threshold,
+            stress_penalty=config.stress_penalty,
+        )
+    except ConfigError as exc:
+        raise EmptyAreaError(str(exc)) from None
+
+
+def _note_left_out(
+    report: Reporter, places: gpd.GeoDataFrame, legs: gpd.GeoDataFrame, config: CyclingConfig
+) -> None:
+    """Note the key places the circuit does not join, each with its reason."""
+    left = list(legs.attrs.pop("left_out", []))
+    legs.attrs = {}
+    if left:
+        report.note(
+            "bike_circuits",
+            f"the circuit joins {len(places) - len(left)} of {len(places)} key places "
+            f"(cycling.circuit_max_km={config.circuit_max_km}); left out: "
+            + "; ".join(f"{name} ({why})" for name, why in left),
+        )
 
 
 def _run(ctx: RunContext) -> dict[str, Any]:
@@ -153,7 +233,7 @@ def _run(ctx: RunContext) -> dict[str, Any]:
     earlier: dict[str, gpd.GeoDataFrame] = {
         n: ctx[n] for n in ("commercial_units", "retail_centres") if n in ctx.values
     }
-    return cycling_layers(ctx["base"], ctx.config.cycling, layers=earlier)
+    return cycling_layers(ctx["base"], ctx.config.cycling, layers=earlier, report=ctx)
 
 
 STEP = Step(

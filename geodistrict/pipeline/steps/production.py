@@ -8,6 +8,7 @@ of :mod:`geodistrict.production` on the ``firms`` survey, the base layers and
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -18,6 +19,7 @@ from geodistrict.config import DistrictConfig, ProductionConfig
 from geodistrict.errors import ConfigError, EmptyAreaError, ParameterError
 from geodistrict.ingest import BaseLayers
 from geodistrict.pipeline.runner import RunContext, Step
+from geodistrict.pipeline.steps._outcome import Report, Reporter, attempt, nonempty
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,13 @@ def production_layers(
     config: ProductionConfig,
     *,
     vacant_units: gpd.GeoDataFrame | None = None,
+    report: Reporter | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every layer of the productive district, as the pipeline step ``production`` writes them.
+
+    A layer the data cannot give (e.g. no firm to site services for) is left
+    out and reported with its reason (``report.skip``); the others are still
+    computed.
 
     Parameters
     ----------
@@ -49,12 +56,21 @@ def production_layers(
         The ``production`` section of the district configuration.
     vacant_units : GeoDataFrame, optional
         The vacant units survey (available space).
+    report : Reporter, optional
+        Where skipped layers go (the pipeline's ``RunContext``); default a
+        :class:`~geodistrict.pipeline.steps._outcome.Report` that only logs them.
 
     Returns
     -------
     dict of str to GeoDataFrame
-        ``firms``, ``sector_specialisation``, ``firm_clusters``,
-        ``service_sites`` and ``production_needs``.
+        Those produced among ``firms``, ``sector_specialisation``,
+        ``firm_clusters``, ``service_sites`` and ``production_needs``.
+
+    Raises
+    ------
+    EmptyAreaError
+        If the survey has no firm, or no firm has a municipality to draw
+        the areas from.
 
     Examples
     --------
@@ -68,7 +84,7 @@ def production_layers(
     """
     projected_frame(firms, what="firms")
     if len(firms) == 0:
-        raise EmptyAreaError("the firms survey has no rows")
+        raise EmptyAreaError("the firms survey has no firm in the study area")
     k = config.min_group_size
     core, extension = config.core_municipalities, config.extension_municipalities
     answers = pr.classify_ateco(firms)
@@ -77,8 +93,8 @@ def production_layers(
     osm = pr.osm_firms(base.pois, buildings=base.buildings, landuse=base.landuse)
     matches = pr.match_firms(answers, osm, max_distance_m=config.match_distance_m)
     graph = {"walk": base.walk_graph, "bike": base.bike_graph}.get(config.service_mode)
-    layers = {
-        "firms": pr.firms_layer(
+    thunks: dict[str, Callable[[], gpd.GeoDataFrame]] = {
+        "firms": lambda: pr.firms_layer(
             answers,
             osm=osm,
             matches=matches,
@@ -88,7 +104,7 @@ def production_layers(
             core=core,
             extension=extension,
         ),
-        "sector_specialisation": pr.sector_specialisation(
+        "sector_specialisation": lambda: pr.sector_specialisation(
             answers,
             areas=areas,
             by=config.specialisation_by,
@@ -99,7 +115,7 @@ def production_layers(
             core=core,
             extension=extension,
         ),
-        "firm_clusters": pr.firm_clusters(
+        "firm_clusters": lambda: pr.firm_clusters(
             answers,
             eps_m=config.cluster_distance_m,
             min_firms=k,
@@ -108,7 +124,7 @@ def production_layers(
             core=core,
             extension=extension,
         ),
-        "service_sites": pr.service_sites(
+        "service_sites": lambda: pr.service_sites(
             answers,
             graph=graph,
             p=config.service_sites,
@@ -118,7 +134,7 @@ def production_layers(
             core=core,
             extension=extension,
         ),
-        "production_needs": pr.needs_summary(
+        "production_needs": lambda: pr.needs_summary(
             answers,
             areas,
             min_group_size=k,
@@ -131,6 +147,12 @@ def production_layers(
             extension=extension,
         ),
     }
+    report = report if report is not None else Report()
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for name, thunk in thunks.items():
+        layer = attempt(report, [name], thunk)
+        if layer is not None:
+            layers[name] = layer
     for name, layer in layers.items():
         log.info("production: %s has %d features", name, len(layer))
     return layers
@@ -149,6 +171,16 @@ def _check(config: DistrictConfig) -> None:
         ) from None
 
 
+#: Why a production layer can come out empty.
+EMPTY_REASONS = {
+    "firm_clusters": "no cluster: no sector has production.min_group_size firms within "
+    "production.cluster_distance_m of each other",
+    "service_sites": "no service site could be placed",
+    "production_needs": "no need to summarise: every group is smaller than "
+    "production.min_group_size",
+}
+
+
 def _run(ctx: RunContext) -> dict[str, Any]:
     surveys = ctx["surveys"]
     firms = surveys.get("firms")
@@ -156,11 +188,36 @@ def _run(ctx: RunContext) -> dict[str, Any]:
         for layer in LAYERS:
             ctx.skip(layer, "no firms survey configured (surveys.firms)")
         return {}
-    return dict(
-        production_layers(
-            ctx["base"], firms, ctx.config.production, vacant_units=surveys.get("vacant_units")
-        )
+    k = ctx.config.production.min_group_size
+    layers = attempt(
+        ctx,
+        LAYERS,
+        lambda: production_layers(
+            ctx["base"],
+            firms,
+            ctx.config.production,
+            vacant_units=surveys.get("vacant_units"),
+            report=ctx,
+        ),
     )
+    if layers is None:
+        return {}
+    spec = layers.get("sector_specialisation", gpd.GeoDataFrame())
+    shown = int(spec.attrs.pop("cells_published", len(spec)))
+    hidden = int(spec.attrs.pop("cells_suppressed", 0))
+    spec.attrs = {}
+    reasons = dict(EMPTY_REASONS)
+    if hidden and shown:
+        ctx.note("sector_specialisation", f"{hidden} of {shown + hidden} area x sector cells "
+                 f"with firms are suppressed: groups of fewer than {k} firms "
+                 "(production.min_group_size) are not published")  # fmt: skip
+    reasons["sector_specialisation"] = (
+        f"every one of the {hidden} area x sector cells with firms is suppressed: groups of "
+        f"fewer than {k} firms (production.min_group_size) are not published"
+        if hidden
+        else "no firm of the survey has both an area and an ATECO sector"
+    )
+    return nonempty(ctx, layers, reasons)
 
 
 STEP = Step(

@@ -121,6 +121,10 @@ def _run(ctx: RunContext) -> dict[str, Any]:
     if len(layer) == 0:
         ctx.skip("vacant_units", "no vacant unit: none in the survey and none tagged in OSM")
         return {}
+    omitted = sorted({part for text in layer["criteria_omitted"].dropna() for part in
+                      str(text).split("; ") if part})  # fmt: skip
+    if omitted:
+        ctx.note("vacant_units", "criteria left out of the ranking: " + "; ".join(omitted))
     return {"vacant_units": layer}
 
 
