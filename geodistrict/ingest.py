@@ -256,8 +256,8 @@ def base_layers_from_raw(raw: osm.RawOSM, area: gpd.GeoDataFrame) -> BaseLayers:
 def _source_fingerprint(config: DistrictConfig) -> dict[str, object]:
     if config.osm.source == "sample":
         path = osm.sample_pbf_path()
-    elif config.osm.path is not None:
-        path = config.osm.path
+    elif config.osm.source in ("pbf", "xml"):
+        path = config.osm.extract()  # a missing file says where to download one
     else:
         return {"source": "overpass"}
     stat = path.stat()

@@ -26,7 +26,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -190,6 +190,7 @@ def write_layers(
     title: str = "",
     source: str = "",
     config_file: str | None = None,
+    remove: Iterable[str] = (),
 ) -> dict[str, Any]:
     """Write layers into a district's GeoPackage and GeoParquet files, atomically.
 
@@ -207,6 +208,10 @@ def write_layers(
         Short description of the data source (e.g. ``"OSM pbf: Helsinki.osm.pbf"``).
     config_file : str, optional
         The configuration that produced the run, stored in the manifest.
+    remove : iterable of str, optional
+        Layers of an earlier run to delete in the same swap (a step that no
+        longer produces them: their old content would be stale), and raster
+        files to delete afterwards.
 
     Returns
     -------
@@ -247,9 +252,18 @@ def write_layers(
             shutil.copytree(parquet_dir, new_parquet)
         new_parquet.mkdir(exist_ok=True)
         entries: dict[str, Any] = dict(previous.get("layers", {}))
+        rasters: dict[str, Any] = dict(previous.get("rasters", {}))
+        for name in set(remove) - set(layers):
+            if name in entries:
+                _drop_gpkg_layer(new_gpkg, name)
+                (new_parquet / f"{name}.parquet").unlink(missing_ok=True)
+                del entries[name]
+                log.info("removed stale layer %s", name)
+            rasters.pop(name, None)
         for name, gdf in layers.items():
             info = layer_info(name)
-            plain = _plain_strings(gdf.reset_index(drop=True))
+            # The deliverable holds the same values as the served copy: null, never inf.
+            plain = finite_or_null(_plain_strings(gdf.reset_index(drop=True)))
             plain.to_file(
                 new_gpkg,
                 layer=name,
@@ -281,7 +295,7 @@ def write_layers(
             "gpkg": gpkg.name,
             "layers": entries,
             # Raster files (add_raster) are not rewritten here: keep their entries.
-            **({"rasters": previous["rasters"]} if previous.get("rasters") else {}),
+            **({"rasters": rasters} if rasters else {}),
         }
         # Swap in the new files: each rename is atomic; old copies go only after success.
         if new_gpkg.is_file():
@@ -291,6 +305,8 @@ def write_layers(
             os.replace(parquet_dir, old_parquet)
         os.replace(new_parquet, parquet_dir)
         atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False))
+        for name in set(previous.get("rasters", {})) - set(rasters):
+            (folder / name).unlink(missing_ok=True)  # no longer in the manifest: not served
     except Exception as exc:
         if isinstance(exc, OutputError):
             raise
@@ -301,6 +317,34 @@ def write_layers(
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return manifest
+
+
+def _drop_gpkg_layer(gpkg: Path, name: str) -> None:
+    """Delete a layer and its GeoPackage bookkeeping (contents, spatial index, styles)."""
+    import sqlite3
+
+    if not gpkg.is_file():
+        return
+    with sqlite3.connect(gpkg) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        if name not in tables:
+            return
+        # The spatial index is a virtual table; dropping it drops its shadow tables.
+        virtual = "SELECT name FROM sqlite_master WHERE sql LIKE 'CREATE VIRTUAL TABLE%'"
+        for (index,) in db.execute(virtual).fetchall():
+            if index.startswith(f"rtree_{name}_"):
+                db.execute(f'DROP TABLE "{index}"')
+        db.execute(f'DROP TABLE "{name}"')
+        for table, column in (
+            ("gpkg_contents", "table_name"),
+            ("gpkg_geometry_columns", "table_name"),
+            ("gpkg_extensions", "table_name"),
+            ("gpkg_ogr_contents", "table_name"),
+            ("gpkg_metadata_reference", "table_name"),
+            ("layer_styles", "f_table_name"),
+        ):
+            if table in tables:
+                db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
 
 
 def _stamp_parquet(path: Path, entry: Mapping[str, Any]) -> None:

@@ -133,10 +133,10 @@ def _district_with_surveys(tmp_path: Path, sfitti: str, imprese: str) -> Path:
 
 SFITTI = (
     "Codice unità;Indirizzo;Longitudine;Latitudine;Superficie (m²);Piano terra;Sfitto dal;"
-    "Stato;Proprietà;{rent};Note\r\n"
-    "S01;Eteläesplanadi 25;24,948433;60,166922;61,7;sì;01/12/2017;good;private;1.500;\r\n"
-    "S02;Uudenmaankatu 16;24,942488;60,164565;{area};sì;01/01/2020;fair;private;2.670;"
-    "da verificare\r\n"
+    "Stato;Proprietà;{rent};Telefono referente\r\n"
+    "S01;Eteläesplanadi 25;24,948433;60,166922;61,7;sì;01/12/2017;buono;privata;1.500;\r\n"
+    "S02;Uudenmaankatu 16;24,942488;60,164565;{area};sì;01/01/2020;discreto;privata;2.670;"
+    "02 1234567\r\n"
 )
 IMPRESE = (
     "ID impresa;Ragione sociale;Longitudine;Latitudine;Comune;Codice ATECO;Numero addetti\r\n"
@@ -186,7 +186,11 @@ def test_check_accepts_italian_headers_and_warns_of_extra_columns(tmp_path: Path
     assert "survey files are valid" in result.stdout
     # the one column no field takes is listed once, at WARNING, with the way to fix it
     warnings = [ln for ln in result.stderr.splitlines() if ln.startswith("WARNING")]
-    assert len(warnings) == 1 and "sfitti.csv" in warnings[0] and "'Note'" in warnings[0]
+    assert (
+        len(warnings) == 1
+        and "sfitti.csv" in warnings[0]
+        and "'Telefono referente'" in warnings[0]
+    )
     assert "Canone" not in warnings[0]  # the rent was read, not kept aside
 
 

@@ -156,12 +156,6 @@ def test_istat_configs_give_the_official_study_area(
     assert (others.intersection(area.geometry.iloc[0]).area < 1e3).all()  # m²: edges only
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="geodistrict/ingest.py _source_fingerprint calls config.osm.path.stat() before the "
-    "extract is read: a raw FileNotFoundError (a traceback at the CLI) instead of "
-    "config.osm.extract()'s InputFileNotFoundError with the download address",
-)
 def test_running_without_the_extract_says_where_to_download_it(tmp_path: Path) -> None:
     config = gd.load_config(ROOT / "config" / "zingonia.yml")
     assert config.osm.path is not None
@@ -171,6 +165,10 @@ def test_running_without_the_extract_says_where_to_download_it(tmp_path: Path) -
         gd.run(config, out=tmp_path, only=["base"])
     assert str(config.osm.path) in str(info.value)
     assert not (tmp_path / "zingonia").exists()
+    from geodistrict.pipeline import check_config
+
+    with pytest.raises(gd.InputFileNotFoundError, match=r"download\.geofabrik\.de"):
+        check_config(config)  # geodistrict check says so too, before any run
 
 
 def test_pioltello_study_area_is_about_13_km2() -> None:

@@ -137,3 +137,31 @@ def test_run_reports_skipped_layers(tmp_path: Path) -> None:
         "firms", "sector_specialisation", "firm_clusters", "service_sites", "production_needs"
     }  # fmt: skip
     assert all("surveys.firms" in reason for reason in result.skipped.values())
+
+
+def test_layers_a_step_no_longer_produces_are_removed(tmp_path: Path) -> None:
+    """Run commerce with shops, then on the same folder without: no stale layer or raster."""
+    import pyogrio
+    import synthetic_osm as so
+    import yaml
+
+    out = tmp_path / "out"
+    results = {}
+    for shops in (True, False):
+        folder = tmp_path / f"shops-{shops}"
+        folder.mkdir()
+        path = so.write(folder, civic=True, shops=shops)
+        cfg = {"district": "t", "title": "t", "area": {"bbox": so.bbox()},
+               "osm": {"source": "xml", "path": str(path)}}  # fmt: skip
+        (folder / "c.yml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+        results[shops] = gd.run(gd.load_config(folder / "c.yml"), out=out, only=["commerce"])
+    assert "commercial_units" in results[True].written
+    assert "commercial_units" in results[False].skipped
+    district = out / "t"
+    manifest = json.loads((district / "layers.json").read_text(encoding="utf-8"))
+    commerce = {"commercial_units", "commercial_hex", "retail_centres", "category_gaps"}
+    assert not commerce & set(manifest["layers"])
+    assert "rasters" not in manifest and not (district / "commercial_density.tif").exists()
+    gpkg_layers = {row[0] for row in pyogrio.list_layers(district / "t.gpkg")}
+    assert not commerce & gpkg_layers
+    assert not any((district / "parquet" / f"{n}.parquet").exists() for n in commerce)

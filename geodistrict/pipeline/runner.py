@@ -110,6 +110,8 @@ class Step:
         GeoDataFrames written to the district outputs.
     data : tuple of str
         In-memory values for later steps (not written).
+    rasters : tuple of str
+        Raster files the step registers in ``RunContext.rasters`` when it can.
     check : callable, optional
         ``check(config)`` raises :class:`~geodistrict.errors.ConfigError` for
         settings only this step can judge; ``geodistrict check`` calls it.
@@ -122,6 +124,7 @@ class Step:
     uses: tuple[str, ...] = ()
     layers: tuple[str, ...] = ()
     data: tuple[str, ...] = ()
+    rasters: tuple[str, ...] = ()
     check: Callable[[DistrictConfig], None] | None = None
 
     @property
@@ -342,6 +345,14 @@ def run(
         title=config.title,
         source=f"OpenStreetMap ({source})",
         config_file=str(config.source_file) if config.source_file else None,
+        # What a selected step declares but did not produce this time is stale.
+        remove=[
+            name
+            for step in ordered
+            if step.name in selected
+            for name in (*step.layers, *step.rasters)
+            if name not in layers and name not in ctx.rasters
+        ],
     )
     for name, write in ctx.rasters.items():  # after the vector layers succeeded
         manifest = store.add_raster(store.district_dir(out_root, config.district), name, write)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from geodistrict.config import DistrictConfig
 from geodistrict.ingest import BASE_LAYERS, load_base_layers
 from geodistrict.pipeline.runner import RunContext, Step
 from geodistrict.pipeline.steps._outcome import nonempty
@@ -25,6 +26,12 @@ EMPTY_REASONS = {
 }
 
 
+def _check(config: DistrictConfig) -> None:
+    """The OSM extract of a ``pbf`` or ``xml`` source must exist (``geodistrict check``)."""
+    if config.osm.source in ("pbf", "xml"):
+        config.osm.extract()
+
+
 def _run(ctx: RunContext) -> dict[str, Any]:
     base = load_base_layers(ctx.config, use_cache=ctx.use_cache)
     return {"base": base, **nonempty(ctx, base.layers(), EMPTY_REASONS)}
@@ -36,4 +43,5 @@ STEP = Step(
     _run,
     layers=BASE_LAYERS,
     data=("base",),
+    check=_check,
 )

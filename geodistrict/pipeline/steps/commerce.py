@@ -215,4 +215,5 @@ STEP = Step(
     _run,
     needs=("base", "surveys"),
     layers=LAYERS,
+    rasters=("commercial_density.tif",),
 )
