@@ -166,6 +166,7 @@ STYLES: dict[str, LayerStyle] = {
             "under-represented": ("under-represented", "#fdae6166"),
             "as expected": ("as expected", "#bdbdbd33"),
             "over-represented": ("over-represented", "#2c7bb666"),
+            "not tested": ("not tested", "#f0f0f033"),
             "": ("other", "#f0f0f033"),
         },
         size=0.3,
