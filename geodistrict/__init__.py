@@ -63,6 +63,7 @@ _LAZY: dict[str, str] = {
     "maximal_covering": "geodistrict.siting",
     # surveys
     "read_survey": "geodistrict.sources.surveys",
+    "read_surveys": "geodistrict.sources.surveys",
     "VACANT_UNITS": "geodistrict.sources.surveys",
     "FIRMS": "geodistrict.sources.surveys",
     # commerce
@@ -91,6 +92,9 @@ _LAZY: dict[str, str] = {
     "rank_from_folder": "geodistrict.priority",
     "CRITERIA": "geodistrict.priority",
     "DEFAULT_WEIGHTS": "geodistrict.priority",
+    "PRESETS": "geodistrict.priority",
+    "DEFAULT_PRESET": "geodistrict.priority",
+    "get_preset": "geodistrict.priority",
     # cycling
     "add_lts": "geodistrict.cycling",
     "classify_lts": "geodistrict.cycling",
@@ -107,6 +111,8 @@ _LAZY: dict[str, str] = {
     # productive district
     "ateco_table": "geodistrict.production",
     "classify_ateco": "geodistrict.production",
+    "resolve_ateco": "geodistrict.production",
+    "read_lq_reference": "geodistrict.production",
     "osm_firms": "geodistrict.production",
     "match_firms": "geodistrict.production",
     "areas_from_firms": "geodistrict.production",
@@ -159,8 +165,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
     from geodistrict.pipeline import run
     from geodistrict.priority import (
         CRITERIA,
+        DEFAULT_PRESET,
         DEFAULT_WEIGHTS,
+        PRESETS,
         compute_criteria,
+        get_preset,
         prioritise,
         rank_from_folder,
         rescore,
@@ -177,11 +186,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
         needs_summary,
         osm_firms,
         protect_counts,
+        read_lq_reference,
+        resolve_ateco,
         sector_specialisation,
         service_sites,
     )
     from geodistrict.siting import maximal_covering
-    from geodistrict.sources.surveys import FIRMS, VACANT_UNITS, read_survey
+    from geodistrict.sources.surveys import FIRMS, VACANT_UNITS, read_survey, read_surveys
     from geodistrict.store import read_manifest, write_layers
     from geodistrict.taxonomy import classify_units, load_taxonomy
     from geodistrict.vacancy import (
@@ -193,8 +204,10 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
 
 __all__ = [
     "CRITERIA",
+    "DEFAULT_PRESET",
     "DEFAULT_WEIGHTS",
     "FIRMS",
+    "PRESETS",
     "VACANT_UNITS",
     "BaseLayers",
     "CRSError",
@@ -233,6 +246,7 @@ __all__ = [
     "diversity",
     "firm_clusters",
     "firms_layer",
+    "get_preset",
     "graph_arrays",
     "homes",
     "info_points",
@@ -256,9 +270,12 @@ __all__ = [
     "protect_counts",
     "rank_from_folder",
     "rank_vacant_units",
+    "read_lq_reference",
     "read_manifest",
     "read_survey",
+    "read_surveys",
     "rescore",
+    "resolve_ateco",
     "retail_centres",
     "run",
     "sector_specialisation",

@@ -120,10 +120,12 @@ _LAYERS = [
         "retail_centres",
         "Retail centres",
         "Poli commerciali",
-        "Commercial centres delineated from unit density (HDBSCAN), with units, vacancy, "
-        "diversity, dominant categories and rank in the district's hierarchy.",
-        "Poli commerciali individuati dalla densità delle unità (HDBSCAN), con unità, sfitti, "
-        "diversità, categorie prevalenti e rango nella gerarchia del distretto.",
+        "Retail centres delineated by the CDRC method (contiguous H3 tracts of retail units; "
+        "Macdonald, Dolega & Singleton 2022), or an official DUC perimeter, with units, "
+        "vacancy, diversity, dominant categories, rank and tier.",
+        "Poli commerciali delimitati con il metodo CDRC (aggregati contigui di celle H3 con "
+        "unità commerciali al dettaglio; Macdonald, Dolega & Singleton 2022) o dal perimetro "
+        "DUC ufficiale, con unità, sfitti, diversità, categorie prevalenti, rango e livello.",
         sources=("osm", "surveys"),
         step="commerce",
     ),
@@ -206,14 +208,18 @@ _LAYERS = [
         "Locali sfitti e priorità di riattivazione",
         "Vacant commercial units from the district survey and OSM vacancy tags (the same "
         "unit merged once), with vacancy duration and rates, the priority criteria, "
-        "weighted-sum and TOPSIS scores, rank, robustness to the weights (P(top k), rank "
-        "interval), an explanation in words and recommended uses. Survey data of the "
-        "sample district are illustrative.",
+        "weighted-sum and TOPSIS scores under the chosen preset (rigenerazione, "
+        "consolidamento, bando), rank, the rank under each preset, robustness to the method "
+        "and the weights (P(top k), rank interval, stability), an explanation in words "
+        "(English and Italian) and recommended uses. Survey data of the sample district "
+        "are illustrative.",
         "Locali commerciali sfitti dal rilievo del distretto e dai tag OSM (lo stesso locale "
         "unito una volta), con durata e tassi di sfitto, i criteri di priorità, punteggi a "
-        "somma pesata e TOPSIS, posizione in graduatoria, robustezza ai pesi (P(primi k), "
-        "intervallo di posizione), una spiegazione a parole e gli usi consigliati. I dati "
-        "di rilievo del distretto di esempio sono illustrativi.",
+        "somma pesata e TOPSIS secondo il profilo scelto (rigenerazione, consolidamento, "
+        "bando), posizione in graduatoria, la posizione con ciascun profilo, robustezza al "
+        "metodo e ai pesi (P(primi k), intervallo di posizione, stabilità), una spiegazione "
+        "a parole (in italiano e in inglese) e gli usi consigliati. I dati di rilievo del "
+        "distretto di esempio sono illustrativi.",
         sources=("survey", "osm"),
         step="vacancy",
     ),

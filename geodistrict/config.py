@@ -243,6 +243,13 @@ class SurveysConfig(_Section):
     firms: InputPath | None = Field(None, description="Firm questionnaire answers.")
 
 
+#: The retail categories of the shipped taxonomy (geodistrict.commerce.RETAIL_CATEGORIES).
+_RETAIL_CATEGORIES = (
+    "food", "fashion", "personal_services", "bars_restaurants", "health_pharmacy",
+    "household", "culture_leisure", "electronics", "other_retail",
+)  # fmt: skip
+
+
 class CommerceConfig(_Section):
     """Parameters of the commerce analyses."""
 
@@ -251,9 +258,42 @@ class CommerceConfig(_Section):
     )
     h3_resolution: Count = Field(9, ge=5, le=12, description="H3 resolution of commercial_hex.")
     kde_bandwidth_m: Number = Field(150.0, gt=0, description="Kernel density bandwidth (m).")
-    min_centre_units: Count = Field(10, ge=2, description="Fewest units that make a centre.")
+    centre_method: Literal["cdrc", "hdbscan"] = Field(
+        "cdrc",
+        description="How retail centres are delineated: cdrc (H3 tracts of retail units, "
+        "Macdonald, Dolega & Singleton 2022) or hdbscan (density clusters).",
+    )
+    cdrc_h3_resolution: Count = Field(
+        11, ge=7, le=15, description="CDRC: H3 resolution of the cells of retail units."
+    )
+    cdrc_min_units: Count = Field(
+        10, ge=2, description="CDRC: fewest retail units in a contiguous tract of cells."
+    )
+    cdrc_min_cells: Count = Field(
+        2, ge=1, description="CDRC: fewest H3 cells in a tract (a lone cell needs cdrc_min_units)."
+    )
+    cdrc_min_cell_units: Count = Field(
+        2, ge=1, description="CDRC: fewest retail units a cell needs to join a tract."
+    )
+    retail_categories: list[str] = Field(
+        default_factory=lambda: list(_RETAIL_CATEGORIES),
+        description="Taxonomy categories whose units delineate retail centres (office=* never).",
+    )
+    duc_file: InputPath | None = Field(
+        None,
+        description="Official perimeter of the district's commercial centre(s) (DUC): polygons "
+        "in GeoJSON, GPKG or Shapefile, with an optional name/nome column.",
+    )
+    duc_mode: Literal["replace", "beside"] = Field(
+        "replace",
+        description="The duc_file polygons instead of the delineated centres (replace), or "
+        "beside those that do not touch them (beside).",
+    )
+    min_centre_units: Count = Field(
+        10, ge=2, description="HDBSCAN: fewest retail units that make a centre."
+    )
     centre_buffer_m: Number = Field(
-        25.0, ge=0, description="Buffer around a centre's units that makes its polygon (m)."
+        25.0, ge=0, description="HDBSCAN: buffer of a centre's polygon around its units (m)."
     )
     raster_cell_m: Number = Field(10.0, gt=0, description="Cell size of the density raster (m).")
     frontage_max_m: Number = Field(
@@ -268,6 +308,28 @@ class CommerceConfig(_Section):
         description="Reference category mix: a YAML of shares, or another district's "
         "commercial_units (.parquet or .gpkg); default the shipped indicative mix.",
     )
+    reference_from: Path | None = Field(
+        None,
+        description="Another district's output folder (the one with layers.json): the "
+        "measured mix of its commercial_units is the reference (not with reference_mix).",
+    )
+    gap_alpha: Number = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description="False discovery rate of the category tests: a category is missing, "
+        "under- or over-represented only when its q value is below this.",
+    )
+    gap_fdr_method: Literal["bh", "by"] = Field(
+        "bh",
+        description="q values by Benjamini-Hochberg (bh) or Benjamini-Yekutieli (by, any "
+        "dependence between the tests).",
+    )
+    catch_all_categories: list[str] = Field(
+        default_factory=lambda: ["other_retail"],
+        description="Categories that are no one kind of merchandise (unclassified shops): "
+        "never tested, never missing, never a recommended use.",
+    )
     walk_speed_kmh: Number = Field(4.8, gt=0, description="Walking speed (km/h).")
     everyday_minutes: Number = Field(
         10.0, gt=0, description="Walking time within which an everyday need counts as met."
@@ -280,6 +342,35 @@ class CommerceConfig(_Section):
             raise ValueError(f"must list positive distances in metres, got {value!r}")
         return sorted(set(value))
 
+    @field_validator("retail_categories")
+    @classmethod
+    def _some_retail(cls, value: list[str]) -> list[str]:
+        # The category names are checked against the taxonomy by the commerce step.
+        if not value:
+            raise ValueError("must list at least one retail category (e.g. [food, fashion])")
+        return value
+
+    @field_validator("reference_from")
+    @classmethod
+    def _output_folder(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        base = Path((info.context or {}).get("base_dir", "."))
+        path = value.expanduser()
+        path = (path if path.is_absolute() else base / path).resolve()
+        if not path.is_dir():
+            raise ValueError(f"not a folder: {str(path)!r} (another district's output folder)")
+        return path
+
+    @model_validator(mode="after")
+    def _one_reference(self) -> CommerceConfig:
+        if self.reference_mix is not None and self.reference_from is not None:
+            raise ValueError(
+                f"give reference_mix ({str(self.reference_mix)!r}) or reference_from "
+                f"({str(self.reference_from)!r}), not both"
+            )
+        return self
+
 
 class VacancyConfig(_Section):
     """Parameters of the vacancy and priority analyses."""
@@ -287,10 +378,16 @@ class VacancyConfig(_Section):
     merge_distance_m: Number = Field(
         15.0, ge=0, description="Survey and OSM vacant units closer than this are one unit."
     )
+    preset: str = Field(
+        "rigenerazione",
+        description="Named weighting of the priority ranking (geodistrict.priority.PRESETS): "
+        "rigenerazione (revive little-frequented places), consolidamento (strengthen busy "
+        "shopping streets) or bando (what a regional call for Distretti del Commercio rewards).",
+    )
     weights: dict[str, Number] = Field(
         default_factory=dict,
-        description="Criterion weights for the priority ranking, merged over the defaults "
-        "(geodistrict.priority.DEFAULT_WEIGHTS); non-negative, not all zero.",
+        description="Criterion weights for the priority ranking, merged over the preset's "
+        "(geodistrict.priority.PRESETS); non-negative, not all zero.",
     )
     method: Literal["weighted_sum", "topsis"] = Field(
         "weighted_sum", description="Which score ranks the units: weighted_sum or topsis."
@@ -326,6 +423,23 @@ class CyclingConfig(_Section):
     )
     bikeshed_m: Number = Field(
         2500.0, gt=0, description="Cycling distance within which destinations count (m)."
+    )
+    detour_ratio: Number = Field(
+        1.25,
+        ge=1,
+        description="Longest low-stress route counted, as a multiple of the shortest route "
+        "(PeopleForBikes BNA: 1.25).",
+    )
+    connectivity_weights: dict[str, Number] = Field(
+        default_factory=lambda: {
+            "people": 15.0, "opportunity": 20.0, "core_services": 20.0, "retail": 15.0,
+            "recreation": 15.0, "transit": 15.0,
+        },
+        description="Weights of the people score and of each BNA destination type in the "
+        "overall connectivity score (default: the BNA's).",
+    )  # fmt: skip
+    lts_crossings: bool = Field(
+        True, description="Rate unsignalised crossings of wide or fast roads (Furth table 4)."
     )
     origins: Literal["buildings", "hex"] = Field(
         "buildings", description="Connectivity origins: residential buildings or H3 cells."
@@ -365,6 +479,17 @@ class CyclingConfig(_Section):
             raise ValueError(f"must list positive minutes, got {value!r}")
         return sorted(set(value))
 
+    @field_validator("connectivity_weights")
+    @classmethod
+    def _bna_weights(cls, value: dict[str, float]) -> dict[str, float]:
+        known = ("people", "opportunity", "core_services", "retail", "recreation", "transit")
+        bad = sorted(set(value) - set(known))
+        if bad:
+            raise ValueError(f"unknown destination types {bad!r}; expected some of {known!r}")
+        if any(v < 0 for v in value.values()) or not sum(value.values()) > 0:
+            raise ValueError(f"weights must be >= 0 and not all 0, got {value!r}")
+        return value
+
 
 class ProductionConfig(_Section):
     """Parameters of the productive-district analyses."""
@@ -388,6 +513,20 @@ class ProductionConfig(_Section):
     )
     specialisation_weight: Literal["firms", "employees"] = Field(
         "firms", description="What location quotients count: firms or employees."
+    )
+    ateco_edition: Literal["2025", "2007"] = Field(
+        "2025",
+        description="ATECO edition of the survey's codes that exist in both editions; codes "
+        "only in ATECO 2007 are converted to 2025 through ISTAT's correspondence either way.",
+    )
+    reference_file: InputPath | None = Field(
+        None,
+        description="CSV of ISTAT counts by ATECO division (ateco_division; local_units; "
+        "employees) for the comuni or the local labour system: the reference of location "
+        "quotients. Without it the respondents are their own reference.",
+    )
+    reference_edition: Literal["2025", "2007"] = Field(
+        "2025", description="ATECO edition of the divisions of reference_file."
     )
     cluster_distance_m: Number = Field(
         150.0, gt=0, description="DBSCAN radius of firm_clusters (m)."

@@ -12,6 +12,11 @@ The mapping lives in an editable YAML file, ``geodistrict/data/taxonomy.yml``
 - **subcategories**, each in one category, selected by OSM ``key: [values]``;
 - **ignore**: tags that are not commercial units (benches, parking, schools,
   parks...), excluded on purpose;
+- **not_public**: tags that close a facility to the public (``access=private``,
+  ``access=no``): a POI with one of them is **never** a commercial unit,
+  whatever its other tags (a private pool or gym, a company canteen), and is
+  counted apart (:attr:`Classification.private`); ``access=customers`` and
+  ``access=members`` stay units (customers and members are a business's trade);
 - **everyday** needs (groceries, pharmacy, bar...) for the walking coverage.
 
 A point of interest is classified by the first of the taxonomy's ``keys``
@@ -38,6 +43,7 @@ import json
 import logging
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -105,6 +111,7 @@ class Taxonomy:
     ignored: frozenset[tuple[str, str]]
     everyday: dict[str, Need]
     source: str = ""
+    not_public: frozenset[tuple[str, str]] = frozenset()
     _index: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
 
     def lookup(self, key: str, value: str) -> Subcategory | None:
@@ -115,6 +122,23 @@ class Taxonomy:
     def is_ignored(self, key: str, value: str) -> bool:
         """Whether ``key=value`` is declared not to be a commercial unit."""
         return (key, _norm(value)) in self.ignored
+
+    def is_private(self, tags: dict[str, Any]) -> bool:
+        """Whether the tags close the facility to the public (``not_public``).
+
+        Examples
+        --------
+        >>> tax = load_taxonomy()
+        >>> tax.is_private({"leisure": "fitness_centre", "access": "private"})
+        True
+        >>> tax.is_private({"leisure": "fitness_centre", "access": "members"})
+        False
+        """
+        return any(
+            (key, _norm(tags[key])) in self.not_public
+            for key in {k for k, _ in self.not_public}
+            if tags.get(key) is not None and str(tags[key]).strip() != ""
+        )
 
 
 def default_taxonomy_path() -> Path:
@@ -146,10 +170,12 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for section in ("categories", "subcategories", "everyday"):
         out[section] = {**base.get(section, {}), **(override.get(section) or {})}
-    ignore = {k: list(v) for k, v in (base.get("ignore") or {}).items()}
-    for key, values in (override.get("ignore") or {}).items():
-        ignore[key] = [*ignore.get(key, []), *values]
-    out["ignore"] = ignore
+    for section in ("ignore", "not_public"):
+        merged = {k: list(v) for k, v in (base.get(section) or {}).items()}
+        for key, values in (override.get(section) or {}).items():
+            # Not a list: kept as written, for _build to report with its key path.
+            merged[key] = [*merged.get(key, []), *values] if isinstance(values, list) else values
+        out[section] = merged
     if "keys" in override:
         out["keys"] = override["keys"]
     return out
@@ -211,6 +237,12 @@ def _build(data: dict[str, Any], source: str) -> Taxonomy:
                     f"ignore.{osm_key}: {value!r} is also mapped in subcategories.{index[pair]}"
                 )
             ignored.add(pair)
+    not_public: set[tuple[str, str]] = set()
+    for osm_key, values in (data.get("not_public") or {}).items():
+        if not isinstance(values, list) or not values:
+            problems.append(f"not_public.{osm_key}: list the values, e.g. [private, 'no']")
+            continue
+        not_public.update((str(osm_key), _norm(v)) for v in values)
     everyday: dict[str, Need] = {}
     for key, entry in (data.get("everyday") or {}).items():
         where = f"everyday.{key}"
@@ -236,6 +268,7 @@ def _build(data: dict[str, Any], source: str) -> Taxonomy:
         ignored=frozenset(ignored),
         everyday=everyday,
         source=source,
+        not_public=frozenset(not_public),
         _index=index,
     )
 
@@ -248,7 +281,8 @@ def load_taxonomy(path: str | os.PathLike[str] | None = None) -> Taxonomy:
     path : path-like, optional
         A district taxonomy file (same form as the shipped one): its
         categories, subcategories and everyday needs replace those with the
-        same key, its ``ignore`` lists are added; with ``replace: true`` it
+        same key, its ``ignore`` and ``not_public`` lists are added; with
+        ``replace: true`` it
         replaces the shipped file entirely.
 
     Returns
@@ -293,12 +327,17 @@ class Classification:
         POIs whose tags the taxonomy declares non-commercial.
     vacant : int
         POIs flagged vacant (not active units).
+    private : int
+        POIs with a mapped or unclassified tag whose tags close them to the
+        public (``not_public``: ``access=private`` or ``no``): not units, and
+        not listed as unclassified either.
     """
 
     units: gpd.GeoDataFrame
     unclassified: pd.DataFrame
     ignored: int
     vacant: int
+    private: int = 0
 
     @property
     def n_unclassified(self) -> int:
@@ -313,7 +352,7 @@ UNIT_COLUMNS = (
 )  # fmt: skip
 
 
-def _tags_of(pois: pd.DataFrame, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+def _tags_of(pois: pd.DataFrame, keys: Iterable[str]) -> list[dict[str, Any]]:
     if "tags" in pois.columns:
         return [json.loads(t) if isinstance(t, str) else dict(t or {}) for t in pois["tags"]]
     cols = [k for k in keys if k in pois.columns]
@@ -374,7 +413,7 @@ def classify(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> Classi
             f"key ({', '.join(tax.keys)}), e.g. the pois of gd.load_base_layers or osmnx "
             "features_from_place(...) projected"
         )  # fmt: skip
-    tags = _tags_of(pois, tax.keys)
+    tags = _tags_of(pois, [*tax.keys, *sorted({k for k, _ in tax.not_public})])
     vacant = (
         pois["vacant"].fillna(False).astype(bool).to_numpy()
         if "vacant" in pois.columns
@@ -383,7 +422,7 @@ def classify(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> Classi
     picked: list[tuple[int, Subcategory, str, str]] = []
     unclassified: Counter[tuple[str, str]] = Counter()
     examples: dict[tuple[str, str], list[str]] = {}
-    ignored = n_vacant = 0
+    ignored = n_vacant = n_private = 0
     ids = pois["osm_id"].astype(str).tolist() if "osm_id" in pois.columns else None
     for pos, t in enumerate(tags):
         if vacant[pos]:
@@ -404,7 +443,9 @@ def classify(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> Classi
                 any_ignored = True
             elif first_unknown is None:
                 first_unknown = (key, _norm(value))
-        if found is not None:
+        if (found is not None or first_unknown is not None) and tax.is_private(t):
+            n_private += 1  # a unit (or a candidate) closed to the public: never commerce
+        elif found is not None:
             picked.append((pos, *found))
         elif first_unknown is not None:
             unclassified[first_unknown] += 1
@@ -446,10 +487,12 @@ def classify(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> Classi
             int(table["count"].sum()), len(table), shown, "..." if len(table) > 15 else "",
         )  # fmt: skip
     log.info(
-        "classified %d commercial units; %d ignored (not commercial), %d vacant, "
-        "%d unclassified", len(result), ignored, n_vacant, int(table["count"].sum()),
+        "classified %d commercial units; %d ignored (not commercial), %d private (not open "
+        "to the public), %d vacant, %d unclassified", len(result), ignored, n_private,
+        n_vacant, int(table["count"].sum()),
     )  # fmt: skip
-    return Classification(units=result, unclassified=table, ignored=ignored, vacant=n_vacant)
+    return Classification(units=result, unclassified=table, ignored=ignored, vacant=n_vacant,
+                          private=n_private)  # fmt: skip
 
 
 def classify_units(pois: gpd.GeoDataFrame, taxonomy: Taxonomy | None = None) -> gpd.GeoDataFrame:

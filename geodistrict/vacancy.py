@@ -462,6 +462,7 @@ def rank_vacant_units(
     bike_network: gpd.GeoDataFrame | None = None,
     lts_threshold: int = 2,
     weights: Mapping[str, float] | None = None,
+    preset: str | None = None,
     method: Literal["weighted_sum", "topsis"] = "weighted_sum",
     runs: int = 1000,
     spread: float = 0.25,
@@ -476,9 +477,9 @@ def rank_vacant_units(
     walks to anchors, density of active units, demand gap, suitability...),
     the vacancy rate of each unit's retail centre and street
     (:func:`vacancy_by_centre`, :func:`vacancy_by_street`), then the scores,
-    ranks and weight sensitivity of :func:`geodistrict.priority.prioritise`.
-    Criteria the inputs do not allow are omitted and said so
-    (``criteria_omitted``).
+    ranks, rank under every preset and robustness to the method and the
+    weights of :func:`geodistrict.priority.prioritise`.  Criteria the inputs
+    do not allow are omitted and said so (``criteria_omitted``).
 
     Parameters
     ----------
@@ -501,11 +502,15 @@ def rank_vacant_units(
     lts_threshold : int, default 2
         Highest LTS that is low stress.
     weights : mapping, optional
-        Criterion weights over :data:`geodistrict.priority.DEFAULT_WEIGHTS`.
+        Criterion weights merged over the preset's.
+    preset : str, optional
+        ``rigenerazione`` (default), ``consolidamento`` or ``bando``
+        (:data:`geodistrict.priority.PRESETS`).
     method : {"weighted_sum", "topsis"}, default "weighted_sum"
         The score that ranks.
     runs, spread, top_k, seed
-        Monte-Carlo weight sensitivity (:func:`geodistrict.priority.sensitivity`).
+        Monte-Carlo robustness over both methods
+        (:func:`geodistrict.priority.sensitivity`).
     reference_mix : mapping, optional
         Shares per category for the demand gap; default the shipped
         indicative mix (:func:`geodistrict.commerce.load_reference_mix`).
@@ -523,7 +528,7 @@ def rank_vacant_units(
     MissingColumnError
         If ``commercial_units`` have no ``category`` (classify them first).
     ConfigError
-        For unknown or invalid weights.
+        For unknown or invalid weights, or an unknown preset.
 
     Examples
     --------
@@ -560,8 +565,9 @@ def rank_vacant_units(
             crit[col] = pd.Series(dtype=float)
         return crit
     ranked = priority.prioritise(
-        crit, weights, method=method, runs=runs, spread=spread, top_k=top_k, seed=seed
-    )
+        crit, weights, method=method, preset=preset, runs=runs, spread=spread, top_k=top_k,
+        seed=seed,
+    )  # fmt: skip
     return gpd.GeoDataFrame(ranked.reset_index(drop=True), crs=units.crs)
 
 

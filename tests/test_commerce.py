@@ -43,10 +43,13 @@ def _two_clusters(seed: int = 7) -> tuple[gpd.GeoDataFrame, list[int]]:
 def test_two_planted_clusters_become_two_centres() -> None:
     units, truth = _two_clusters()
     vacant = gpd.GeoDataFrame(geometry=[Point(X0 + 300, Y0 + 300), Point(X0 + 5, Y0 + 5)], crs=CRS)
-    centres, labels = commerce.retail_centres(units, min_units=10, vacant=vacant)
+    # HDBSCAN (commerce.centre_method: hdbscan); the CDRC default is in test_retail_centres.py.
+    centres, labels = commerce.retail_centres(units, method="hdbscan", min_units=10, vacant=vacant)
     assert len(centres) == 2
     assert centres["rank"].tolist() == [1, 2]
-    assert centres["tier"].tolist() == ["main", "district"]
+    # The CDRC hierarchy (issue 12): the area's largest centre, then by retail units.
+    assert centres["tier"].tolist() == ["town_centre", "small_local_centre"]
+    assert centres["source"].tolist() == ["hdbscan", "hdbscan"]
     # Each planted cluster is one centre, the bigger one ranks first.
     assert set(labels[np.array(truth) == 1]) == {1}
     assert set(labels[np.array(truth) == 2]) == {2}
@@ -90,7 +93,13 @@ def test_a_missing_category_is_reported_with_expected_and_observed() -> None:
         (per_centre["centre_id"] == 1) & (per_centre["category"] == "health_pharmacy")
     ]
     assert big["expected"].iloc[0] == pytest.approx(0.1 * centres.loc[0, "n_units"], abs=0.01)
-    assert big["status"].iloc[0] == "missing"
+    # Issue 12: 4 expected among ~40 units and none observed happens by chance
+    # (binomial P(X=0) = 0.9^40 ~ 0.015, two-sided 0.03, q over all tests > 0.05):
+    # not "missing" any more (it was, before the exact test with FDR correction).
+    assert big["p_value"].iloc[0] == pytest.approx(
+        min(1.0, 2 * 0.9 ** int(centres.loc[0, "n_units"])), rel=1e-6
+    )
+    assert big["status"].iloc[0] == "as expected"
 
 
 def test_under_represented_needs_a_significant_shortfall() -> None:

@@ -206,7 +206,9 @@ def test_upgrading_the_link_is_gap_rank_one(two_islands: nx.MultiDiGraph, od: tu
     assert first["benefit"] == 4 * 4
     assert len(gaps) == 1  # nothing else joins anything: the spur leads nowhere
     before = cycling.connectivity(two_islands, homes, shops)
-    assert before.attrs["pairs_low"] == 4 and before.attrs["pairs_any"] == 20
+    # 4 homes x 4 destinations the BNA counts (the plain 'service' is not a BNA type,
+    # issue 12: it was 20 pairs when every category counted).
+    assert before.attrs["pairs_low"] == 4 and before.attrs["pairs_any"] == 16
     assert first["low_stress_share"] == pytest.approx(1.0)
 
 
@@ -222,12 +224,19 @@ def test_connector_between_close_islands(two_islands: nx.MultiDiGraph, od: tuple
 def test_connectivity_scores(two_islands: nx.MultiDiGraph, od: tuple) -> None:
     homes, shops = od
     scores = cycling.connectivity(two_islands, homes, shops, bikeshed_m=2500)
-    assert scores["low_commerce"].tolist() == [1, 1, 1, 1]
-    assert scores["any_commerce"].tolist() == [3, 3, 3, 3]
-    # commerce 1 of 3, school 0 of 1, service 0 of 1 (no station reachable: not counted)
-    assert scores["score"].tolist() == pytest.approx([1 / 9] * 4, abs=1e-4)
+    assert scores["low_retail"].tolist() == [1, 1, 1, 1]
+    assert scores["any_retail"].tolist() == [3, 3, 3, 3]
+    # BNA scores (issue 12): retail 1 of 3 -> the first destination's 0.4; schools 0 of 1
+    # -> 0; people: the four homes reach each other at low stress -> 1; the plain
+    # 'service' is no BNA type and no station is reachable. Overall weighted 15/20/15:
+    # (15 * 1 + 20 * 0 + 15 * 0.4) / 50 = 0.42.
+    assert scores["score_retail"].tolist() == pytest.approx([0.4] * 4)
+    assert scores["score_opportunity"].tolist() == pytest.approx([0.0] * 4)
+    assert scores["score_people"].tolist() == pytest.approx([1.0] * 4)
+    assert scores["score"].tolist() == pytest.approx([0.42] * 4, abs=1e-4)
+    assert scores.attrs["district_score"] == pytest.approx(0.42, abs=1e-4)
     short = cycling.connectivity(two_islands, homes, shops, bikeshed_m=50)
-    assert short["any_commerce"].sum() < scores["any_commerce"].sum()
+    assert short["any_retail"].sum() < scores["any_retail"].sum()
     with pytest.raises(ValueError, match="5"):
         cycling.connectivity(two_islands, homes, shops, threshold=5)
 

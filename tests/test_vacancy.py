@@ -101,15 +101,18 @@ def test_best_unit_known_by_construction(district: dict[str, object]) -> None:
     assert crit.loc["A", "transit_access"] == 3
     assert crit.loc["A", "low_stress_bike_m"] == pytest.approx(5.0)
     assert 1200 < crit.loc["B", "walk_station_m"] < 2000  # 1200 m of grid plus the offsets
+    # A_BEST reads footfall and density as benefits: the consolidamento directions.
     for method in ("weighted_sum", "topsis"):
-        ranked = rescore(crit, A_BEST, method=method)  # type: ignore[arg-type]
+        ranked = rescore(crit, A_BEST, method=method, preset="consolidamento")  # type: ignore[arg-type]
         assert ranked["rank"].to_dict() == {"A": 1, "C": 2, "B": 3}
-        sens = sensitivity(crit, A_BEST, method=method, spread=1.0, runs=200, top_k=1)  # type: ignore[arg-type]
+        sens = sensitivity(crit, A_BEST, preset="consolidamento", method=method, spread=1.0,
+                           runs=200, top_k=1)  # type: ignore[arg-type]  # fmt: skip
         assert sens.loc["A", "p_top_k"] == 1.0
     # Where nothing is sold, the demand gap is largest: B misses every category.
     gap_only = {k: 0 for k in A_BEST} | {"demand_gap": 1}
     assert rescore(crit, gap_only)["rank"]["B"] == 1
-    assert crit.loc["B", "demand_gap"] == 12 and crit.loc["A", "demand_gap"] == 8
+    # 11 categories: the catch-all other_retail is never a missing category (issue 12).
+    assert crit.loc["B", "demand_gap"] == 11 and crit.loc["A", "demand_gap"] == 7
 
 
 def test_recommended_uses_fit_the_floor_area(district: dict[str, object]) -> None:
@@ -128,7 +131,8 @@ def test_gaps_layer_puts_district_missing_categories_first(district: dict[str, o
     gaps = pd.DataFrame({"scope": ["district"], "category": ["electronics"],
                          "status": ["missing"]})  # fmt: skip
     crit = _criteria(district, category_gaps=gaps).set_index("unit_id")
-    assert crit.loc["A", "recommended_uses"].split(";")[0] == "electronics"
+    # With a status column, uses come only from its missing / under rows (issue 12).
+    assert crit.loc["A", "recommended_uses"] == "electronics"
 
 
 def test_criteria_omitted_without_commerce_and_cycling(district: dict[str, object]) -> None:
@@ -336,6 +340,32 @@ def test_pipeline_step_and_cli_rank(sample_config, tmp_path: Path) -> None:  # t
     assert reranked["unit_id"].tolist() == again["unit_id"].tolist()
     top = reranked.iloc[0]
     assert top["unit_id"] in proc.stdout.splitlines()[2]
+
+    # Another preset: its weights (not the run's), --weight on top; Italian words too.
+    proc = subprocess.run(
+        [sys.executable, "-m", "geodistrict.cli", "rank", str(folder), "--preset",
+         "consolidamento", "--weight", "vacancy_months=3", "--to", str(out_csv)],
+        capture_output=True, text=True, cwd=ROOT, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "re-ranked (weighted_sum, preset consolidamento)" in proc.stdout
+    reranked = pd.read_csv(out_csv)
+    assert set(reranked["preset"]) == {"consolidamento"}
+    weights = json.loads(reranked["weights"].iloc[0])
+    assert weights["vacancy_months"] == 3 and weights["footfall"] == 2.5
+    assert reranked["explanation_it"].str.len().gt(10).all()
+    assert (reranked["rank"] == reranked["rank_consolidamento"]).all()
+    # The OGC API process gives the same answer for the same preset and weights.
+    from geodistrict.publish.processes import ProcessInputError, RankVacantUnitsProcessor
+
+    process = RankVacantUnitsProcessor({"name": "rank", "districts": {"sample": str(folder)}})
+    _, body = process.execute({"preset": "consolidamento", "weights": {"vacancy_months": 3},
+                               "top": 3})  # fmt: skip
+    assert [f["properties"]["unit_id"] for f in body["features"]] == reranked["unit_id"][
+        :3
+    ].tolist()
+    with pytest.raises(ProcessInputError, match="unknown preset 'rilancio'"):
+        process.execute({"preset": "rilancio"})
 
     bad = subprocess.run(
         [sys.executable, "-m", "geodistrict.cli", "rank", str(folder), "--weight", "footfall=-1"],

@@ -17,7 +17,8 @@ What is real and what is invented:
   units on buildings within 60 m of a shop or café of the town centres;
   firms on the OSM crafts, offices and productive shops and on the buildings
   of the industrial zones (``landuse=industrial``);
-- the ATECO 2007 code of a firm placed on a tagged OSM feature is derived from
+- the ATECO code (2025; 45.20 and 47.43 left in ATECO 2007, as some respondents
+  still write them) of a firm placed on a tagged OSM feature is derived from
   its tags (``craft``, ``office``, ``shop``, ``amenity``) or, for a named
   industrial building, from the activity its name states (``Distilleria``,
   ``Spedizioni``...); buildings of the industrial zones without such tags get a
@@ -66,12 +67,15 @@ N_INDUSTRIAL = {"Mezzolombardo": 16, "Mezzocorona": 10}
 #: buildings get illustrative firms so that the extension has respondents.
 N_EXTENSION = 8
 
-# --- ATECO 2007 codes of the sectors named by OSM tags (division.group/class) -------------
+# --- ATECO codes of the sectors named by OSM tags (division.group/class) ------------------
+# ATECO 2025, as the Chambers of Commerce register shows them since April 2025, except
+# two codes some respondents still write from memory in ATECO 2007 (45.20 car repair and
+# wash, 47.43 audio-video shop), which geodistrict converts through ISTAT's correspondence.
 CRAFT_ATECO = {
     "photographer": ("74.20", "Studio fotografico"),
     "shoemaker": ("95.23", "Calzoleria"),
     "jeweller": ("32.12", "Oreficeria"),
-    "dressmaker": ("14.13", "Sartoria"),
+    "dressmaker": ("14.21", "Sartoria"),
     "electrician": ("43.21", "Impianti elettrici"),
     "carpenter": ("16.23", "Falegnameria"),
     "winery": ("11.02", "Cantina"),
@@ -88,11 +92,11 @@ OFFICE_ATECO = {
 #: Shops and services of a productive questionnaire (repairs, artisan food, trades).
 SHOP_ATECO = {
     "car_repair": ("45.20", "Autofficina"),
-    "bicycle": ("47.64", "Cicli"),
-    "furniture": ("47.59", "Arredamento"),
+    "bicycle": ("47.63", "Cicli"),
+    "furniture": ("47.55", "Arredamento"),
     "doityourself": ("47.52", "Ferramenta"),
     "paint": ("47.52", "Colori e vernici"),
-    "computer": ("47.41", "Informatica"),
+    "computer": ("47.40", "Informatica"),
     "electronics": ("47.43", "Elettronica"),
     "bakery": ("10.71", "Panificio"),
     "butcher": ("10.13", "Macelleria e salumificio"),
@@ -105,8 +109,8 @@ NAME_ATECO = (
     ("cantina", "11.02", "Cantina"),
     ("spedizioni", "49.41", "Autotrasporti"),
     ("autotrasporti", "49.41", "Autotrasporti"),
-    ("legnami", "16.10", "Segheria"),
-    ("mobili", "31.09", "Mobilificio"),
+    ("legnami", "16.11", "Segheria"),
+    ("mobili", "31.00", "Mobilificio"),
     ("vivai", "01.30", "Vivaio"),
     ("elettro", "43.21", "Impianti elettrici"),
     ("consorzio turistico", "79.90", "Promozione turistica"),
@@ -117,11 +121,11 @@ INDUSTRIAL_MIX = (
     ("10.39", "Lavorazione frutta", 30, 0.10),
     ("16.23", "Carpenteria in legno", 12, 0.12),
     ("25.11", "Carpenteria metallica", 18, 0.14),
-    ("25.62", "Meccanica di precisione", 15, 0.12),
+    ("25.53", "Meccanica di precisione", 15, 0.12),
     ("28.30", "Macchine agricole", 22, 0.10),
     ("49.41", "Autotrasporti", 14, 0.10),
     ("43.21", "Impianti elettrici", 9, 0.08),
-    ("22.29", "Articoli in plastica", 20, 0.08),
+    ("22.26", "Articoli in plastica", 20, 0.08),
 )
 SIZE_BY_DIVISION = {"01": 6, "10": 12, "11": 15, "14": 3, "16": 8, "31": 10, "32": 2,
                     "43": 6, "45": 4, "47": 3, "49": 10, "65": 4, "68": 2, "71": 3,
@@ -205,7 +209,7 @@ def draw_sector(rng: np.random.Generator) -> tuple[str, str]:
 
 
 def tagged_sector(tags: dict[str, str]) -> tuple[str, str] | None:
-    """ATECO 2007 code and Italian sector label of an OSM feature, from its tags or name."""
+    """ATECO code and Italian sector label of an OSM feature, from its tags or name."""
     for key, table in (("craft", CRAFT_ATECO), ("office", OFFICE_ATECO),
                        ("shop", SHOP_ATECO), ("amenity", AMENITY_ATECO)):  # fmt: skip
         if tags.get(key) in table:

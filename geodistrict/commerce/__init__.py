@@ -24,8 +24,10 @@ commercial_access
     Street nodes with the units of each category within 400/800/1600 m of
     walking (:func:`commercial_access`).
 retail_centres
-    HDBSCAN clusters of units with at least ``min_centre_units`` units, their
-    vacancy, diversity, dominant categories and rank (:func:`retail_centres`).
+    Retail centres by the CDRC method (Macdonald, Dolega & Singleton 2022:
+    contiguous H3 tracts of retail units, :mod:`~geodistrict.commerce.cdrc`),
+    or HDBSCAN, or an official DUC perimeter; their units, vacancy, diversity,
+    dominant categories, rank and tier (:func:`retail_centres`).
 category_gaps
     Observed vs expected units per category in the district and in each
     centre, and the share of homes within a walk of each everyday need
@@ -34,7 +36,8 @@ category_gaps
 Modules: :mod:`~geodistrict.commerce.units` (counts and diversity),
 :mod:`~geodistrict.commerce.density`, :mod:`~geodistrict.commerce.hexes`,
 :mod:`~geodistrict.commerce.frontage`, :mod:`~geodistrict.commerce.access`,
-:mod:`~geodistrict.commerce.centres`, :mod:`~geodistrict.commerce.gaps`.
+:mod:`~geodistrict.commerce.cdrc`, :mod:`~geodistrict.commerce.centres`,
+:mod:`~geodistrict.commerce.gaps`.
 
 Map data © OpenStreetMap contributors (ODbL).
 """
@@ -46,7 +49,8 @@ from geodistrict.commerce.access import (
     homes,
     walking_coverage,
 )
-from geodistrict.commerce.centres import retail_centres
+from geodistrict.commerce.cdrc import RETAIL_CATEGORIES, cdrc_tiers, cdrc_tracts
+from geodistrict.commerce.centres import read_perimeter, retail_centres, retail_mask
 from geodistrict.commerce.density import (
     DensityRaster,
     density_raster,
@@ -60,8 +64,11 @@ from geodistrict.commerce.units import diversity
 
 __all__ = [
     "RESIDENTIAL_BUILDINGS",
+    "RETAIL_CATEGORIES",
     "DensityRaster",
     "category_gaps",
+    "cdrc_tiers",
+    "cdrc_tracts",
     "commercial_access",
     "commercial_hex",
     "coverage_rows",
@@ -70,7 +77,9 @@ __all__ = [
     "diversity",
     "homes",
     "load_reference_mix",
+    "read_perimeter",
     "retail_centres",
+    "retail_mask",
     "street_frontage",
     "walking_coverage",
     "write_density_raster",

@@ -17,11 +17,14 @@ in which direction; distances come from the one network engine,
 * :mod:`~geodistrict.cycling.isochrone`: areas reached in given minutes.
 
 Origins (residential buildings or H3 cells) and destinations (commercial
-units or POIs, schools, stations, services) are snapped to their nearest
-graph node. A destination is reachable from an origin when the shortest
-route is at most ``bikeshed_m`` long: on any legal route, or on a low-stress
-route (every edge at LTS <= threshold). Low-stress islands are the connected
-components of the low-stress edges (direction ignored). Missing links are
+units or POIs, schools, stations, services, parks) are snapped to the nearest
+node of the largest strongly connected part of the graph (never into a
+dead-end or one-way trap). Connectivity follows the PeopleForBikes Bicycle
+Network Analysis: a destination within ``bikeshed_m`` is connected when a
+low-stress route (every edge at LTS <= threshold) is at most ``detour_ratio``
+times the shortest; scores per destination type and weighted overall.
+Low-stress islands are the connected components of the low-stress edges
+(direction ignored). Missing links are
 picked greedily: each candidate (upgrading a high-stress street to low
 stress, or a new straight connector of at most ``max_connector_m`` between two
 islands) is scored by the origin-destination pairs it makes reachable on
@@ -46,31 +49,55 @@ from geodistrict.cycling.circuits import circuit, info_points
 from geodistrict.cycling.gaps import missing_links
 from geodistrict.cycling.isochrone import isochrones
 from geodistrict.cycling.layer import bike_network, lts_agreement
-from geodistrict.cycling.low_stress import connectivity, low_stress_islands
+from geodistrict.cycling.low_stress import (
+    BNA_STEPS,
+    bna_step_score,
+    connectivity,
+    low_stress_islands,
+)
 from geodistrict.cycling.lts import (
     INFRA_TYPES,
+    WAY_TAGS,
     add_lts,
     classify_lts,
+    crossing_lts,
+    lts_tag_warnings,
+    with_way_tags,
 )
 from geodistrict.cycling.lts import (
     _classify_rows as _classify_rows,  # tests and benchmarks compare it with the shortcut
 )
-from geodistrict.cycling.places import DESTINATION_CATEGORIES, destinations, key_places, origins
+from geodistrict.cycling.places import (
+    BNA_TYPES,
+    BNA_WEIGHTS,
+    DESTINATION_CATEGORIES,
+    destinations,
+    key_places,
+    origins,
+)
 
 __all__ = [
+    "BNA_STEPS",
+    "BNA_TYPES",
+    "BNA_WEIGHTS",
     "DESTINATION_CATEGORIES",
     "INFRA_TYPES",
+    "WAY_TAGS",
     "add_lts",
     "bike_network",
+    "bna_step_score",
     "circuit",
     "classify_lts",
     "connectivity",
+    "crossing_lts",
     "destinations",
     "info_points",
     "isochrones",
     "key_places",
     "low_stress_islands",
     "lts_agreement",
+    "lts_tag_warnings",
     "missing_links",
     "origins",
+    "with_way_tags",
 ]

@@ -135,7 +135,8 @@ def missing_links(
         Bike graph (scored by :func:`add_lts`, or scored here with defaults).
     origins, destinations : GeoDataFrame
         From :func:`origins` and :func:`destinations`, or your own points in
-        the graph's projected CRS (snapped to their nearest node).
+        the graph's projected CRS (snapped to the nearest node of the largest
+        strongly connected part of the graph).
     threshold : int, default 2
         Highest stress level that counts as low.
     bikeshed_m : float, default 2500
@@ -185,8 +186,9 @@ def missing_links(
     crs = graph.graph["crs"]
     n = arrays.n
     limit_mm = math.floor(bikeshed_m * 1000.0 + 1e-6)  # the engine's cutoff rule
-    o_all = nearest_nodes(arrays, origins)["pos"].to_numpy()
-    d_nodes = nearest_nodes(arrays, destinations)["pos"].to_numpy()
+    # Snapped to the largest strongly connected part, as in connectivity().
+    o_all = nearest_nodes(arrays, origins, largest_component=True)["pos"].to_numpy()
+    d_nodes = nearest_nodes(arrays, destinations, largest_component=True)["pos"].to_numpy()
     o_nodes, o_weight = np.unique(o_all, return_counts=True)
     o_count = np.bincount(o_nodes, weights=o_weight, minlength=n)
     d_count = np.bincount(d_nodes, minlength=n).astype(float)

@@ -79,7 +79,11 @@ def isochrones(
 ) -> gpd.GeoDataFrame:
     """Areas reached within given minutes from each source, by mode.
 
-    Each source is snapped to its nearest graph node. The streets reached
+    Each source is snapped, per mode, to the nearest node of the largest
+    strongly connected part of that mode's network (for ``bike_low_stress``,
+    of the low-stress network), so that a source on a dead-end or one-way
+    street never starts in a trap: a longer time never reaches less. The
+    straight-line snap distance is reported (``snap_m``). The streets reached
     (edges cut where the time runs out) are sampled every ``cell_m``, marked on
     a ``cell_m`` grid, dilated by ``buffer_m`` and turned into polygons.
 
@@ -109,8 +113,9 @@ def isochrones(
     -------
     GeoDataFrame
         Polygons: ``source``, ``source_kind``, ``mode``, ``minutes``,
-        ``speed_kmh``, ``distance_m``, ``area_ha``. Isochrones are nested (the
-        10-minute area contains the 5-minute one).
+        ``speed_kmh``, ``distance_m``, ``snap_m`` (straight line from the
+        source to the node it starts from, m), ``area_ha``. Isochrones are
+        nested (the 10-minute area contains the 5-minute one).
 
     Raises
     ------
@@ -168,13 +173,19 @@ def isochrones(
         pt_xy = shapely.get_coordinates(shapely.line_interpolate_point(eg[pt_edge], pt_off))
         # The nodes too: a graph without edges (one node) still has its sources.
         raster = _Raster(np.vstack([pt_xy, arrays.xy]), cell_m, buffer_m)
-        nodes = nearest_nodes(arrays, points)["pos"].to_numpy()
+        # Snap to the largest strongly connected part of this mode's network: a
+        # source on a dead-end or one-way trap would otherwise reach almost nothing.
+        snapped = nearest_nodes(net, points, largest_component=True)
+        nodes = snapped["pos"].to_numpy()
+        snap_m = snapped["offset_m"].to_numpy()
         reached = (
             np.concatenate([d for _, d in distances_within(net, nodes, cutoff_m=limit)]) / 1000.0
             if len(nodes)
             else np.zeros((0, arrays.n))
         )
-        for (_, src), node, dist in zip(sources.iterrows(), nodes, reached, strict=True):
+        for (_, src), node, off, dist in zip(
+            sources.iterrows(), nodes, snap_m, reached, strict=True
+        ):
             at = dist[eu[pt_edge]] + pt_off
             for m in minutes:
                 reach = m * speed * 1000 / 60
@@ -187,6 +198,7 @@ def isochrones(
                         "minutes": int(m),
                         "speed_kmh": speed,
                         "distance_m": round(reach, 1),
+                        "snap_m": round(float(off), 1),
                         "area_ha": round(poly.area / 10_000, 2),
                         "geometry": poly,
                     }
@@ -208,5 +220,6 @@ _COLUMNS = {
     "minutes": "int64",
     "speed_kmh": "float64",
     "distance_m": "float64",
+    "snap_m": "float64",
     "area_ha": "float64",
 }

@@ -51,18 +51,30 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+from typing import Any
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from geodistrict import _validate
-from geodistrict.cycling._common import per_unique, scalar, text
+from geodistrict.cycling._common import per_unique, present, scalar, text
 from geodistrict.errors import ParameterError
 
-__all__ = ["INFRA_TYPES", "add_lts", "classify_lts"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "INFRA_TYPES",
+    "WAY_TAGS",
+    "add_lts",
+    "classify_lts",
+    "crossing_lts",
+    "lts_tag_warnings",
+    "with_way_tags",
+]
 
 #: Infrastructure types of :func:`classify_lts`.
 INFRA_TYPES = (
@@ -211,11 +223,55 @@ def classify_lts(edges: pd.DataFrame, *, default_speed_kmh: float = 50.0) -> pd.
     return out
 
 
+#: Motorised modes and the key each one falls back on (OSM access hierarchy:
+#: ``access`` > ``vehicle`` > ``motor_vehicle`` > ``motorcar``, ``psv`` > ``bus``...).
+_MOTOR_MODES = {
+    "motorcar": "motor_vehicle",
+    "motorcycle": "motor_vehicle",
+    "hgv": "motor_vehicle",
+    "goods": "motor_vehicle",
+    "psv": "motor_vehicle",
+    "bus": "psv",
+    "motor_vehicle": "vehicle",
+    "vehicle": "access",
+}
+#: Access values that keep a mode out (anything else, ``private`` and
+#: ``destination`` included, lets motor traffic in).
+_CLOSED = {"no"}
+
 _LTS_INPUTS = {
     "highway", "maxspeed", "lanes", "cycleway", "cycleway:left", "cycleway_left",
     "cycleway:right", "cycleway_right", "cycleway:both", "cycleway_both", "oneway:bicycle",
-    "oneway_bicycle", "motor_vehicle", "access", "reversed", "oneway",
+    "oneway_bicycle", "access", "reversed", "oneway", *_MOTOR_MODES,
 }  # fmt: skip
+
+
+def _motor_free(edges: pd.DataFrame) -> np.ndarray:
+    """Rows closed to every motorised mode, reading the OSM access hierarchy.
+
+    Each mode's access is its own tag when present, else its parent's
+    (``bus`` -> ``psv`` -> ``motor_vehicle`` -> ``vehicle`` -> ``access``),
+    else open. A road is traffic-free only when cars, motorcycles, lorries
+    and buses are all closed: ``motor_vehicle=no`` + ``motorcar=yes`` is a
+    road with cars, and ``motor_vehicle=no`` + ``psv=yes`` a bus street.
+    """
+    values = {
+        key: text(edges, key).str.split(";").str[0].str.strip()
+        for key in {"access", *_MOTOR_MODES}
+    }
+    resolved: dict[str, pd.Series] = {}
+
+    def access_of(mode: str) -> pd.Series:
+        if mode not in resolved:
+            parent = _MOTOR_MODES.get(mode)
+            own = values[mode]
+            resolved[mode] = own if parent is None else own.where(own != "", access_of(parent))
+        return resolved[mode]
+
+    closed = np.ones(len(edges), dtype=bool)
+    for mode in ("motorcar", "motorcycle", "hgv", "goods", "bus"):
+        closed &= access_of(mode).isin(_CLOSED).to_numpy()
+    return closed
 
 
 def _classify_rows(edges: pd.DataFrame, default_speed_kmh: float) -> pd.DataFrame:
@@ -272,9 +328,7 @@ def _classify_rows(edges: pd.DataFrame, default_speed_kmh: float) -> pd.DataFram
     # A contraflow rider shares no lane with traffic going their way.
     per_dir = np.where(contra_row, 1.0, per_dir).astype(int)
 
-    motor_free = text(edges, "motor_vehicle").isin({"no"}) | (
-        text(edges, "access").isin({"no"}) & ~text(edges, "motor_vehicle").isin({"yes"})
-    )
+    motor_free = pd.Series(_motor_free(edges), index=edges.index)
     is_road = ~(highway.isin(_PATHS) | (highway == "cycleway")).to_numpy()
     infra = np.select(
         [
@@ -335,8 +389,16 @@ def _classify_rows(edges: pd.DataFrame, default_speed_kmh: float) -> pd.DataFram
     )
 
 
-def add_lts(graph: nx.MultiDiGraph, *, default_speed_kmh: float = 50.0) -> nx.MultiDiGraph:
+def add_lts(
+    graph: nx.MultiDiGraph, *, default_speed_kmh: float = 50.0, crossings: bool = True
+) -> nx.MultiDiGraph:
     """A copy of a bike graph with ``infra``, ``lts`` and ``lts_assumptions`` on every edge.
+
+    The stress of an edge is the worse of its segment (:func:`classify_lts`)
+    and of the crossing at its end node (:func:`crossing_lts`, when
+    ``crossings``): an approach to an unsignalised crossing of a wide or fast
+    road is as stressful as the crossing, as in the Bicycle Network Analysis
+    and Mekuria, Furth & Nixon (2012, table 4).
 
     Parameters
     ----------
@@ -345,8 +407,83 @@ def add_lts(graph: nx.MultiDiGraph, *, default_speed_kmh: float = 50.0) -> nx.Mu
         after ``ox.project_graph``); each directed edge is one direction of
         travel (``reversed`` marks travel against the way). Edge tags are
         read as in :func:`classify_lts`; missing tags count as untagged.
+        Node tags ``highway=traffic_signals`` / ``crossing=traffic_signals``
+        and ``crossing:island=yes`` are read for the crossings.
     default_speed_kmh : float, default 50
         See :func:`classify_lts`.
+    crossings : bool, default True
+        Rate crossings at nodes. Skipped, with a warning, when no node of the
+        graph carries a tag (signals cannot be told from their absence).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The copy (the input graph is unchanged), with ``lts_segment`` and
+        ``lts_crossing`` (0: no crossing raises it) beside ``lts`` on every
+        edge, and ``graph.graph["lts_warnings"]``: the rules that could not be
+        applied because the graph lacks the tags they need (see
+        :func:`lts_tag_warnings`); each is also logged as a warning.
+
+    Examples
+    --------
+    >>> import geodistrict as gd
+    >>> g = gd.datasets.grid_graph(2, 3, spacing_m=100)
+    >>> scored = add_lts(g)
+    >>> {d["lts"] for _, _, d in scored.edges(data=True)}, "lts" in g.edges[0, 1, 0]
+    ({2}, False)
+    >>> scored.graph["lts_warnings"][0][:38]
+    'no edge carries cycleway, cycleway:lef'
+    """
+    _validate.projected_graph(graph, what="bike graph")
+    rows = [data for _, _, data in graph.edges(data=True)]
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    result = graph.copy()
+    warnings = lts_tag_warnings(graph, crossings=crossings)
+    for message in warnings:
+        log.warning("LTS: %s", message)
+    result.graph["lts_warnings"] = warnings
+    result.graph["lts_default_speed_kmh"] = default_speed_kmh
+    if not rows:
+        return result
+    scored = classify_lts(frame, default_speed_kmh=default_speed_kmh)
+    segment = scored["lts"].to_numpy(dtype=int)
+    cross = np.zeros(len(frame), dtype=int)
+    notes = scored["lts_assumptions"].to_numpy(dtype=object).copy()
+    if crossings and _has_node_tags(graph):
+        cross, names = _crossing_per_edge(graph, frame, scored)
+        raised = cross > segment
+        for j in np.flatnonzero(raised):
+            note = f"unsignalised crossing of {names[j]} (LTS {cross[j]})"
+            notes[j] = f"{notes[j]}; {note}" if notes[j] else note
+    lts = np.maximum(segment, cross)
+    for i, (_, _, data) in enumerate(result.edges(data=True)):
+        data["infra"] = scored["infra"].iat[i]
+        data["lts_segment"] = int(segment[i])
+        data["lts_crossing"] = int(cross[i]) if cross[i] > segment[i] else 0
+        data["lts"] = int(lts[i])
+        data["lts_assumptions"] = notes[i]
+    return result
+
+
+#: Way tags :func:`with_way_tags` copies by default: the access hierarchy of
+#: the motorised modes, which street graphs often leave out.
+WAY_TAGS = ("vehicle", "motorcar", "motorcycle", "hgv", "goods", "psv", "bus")
+
+
+def with_way_tags(
+    graph: nx.MultiDiGraph, streets: pd.DataFrame, *, keys: tuple[str, ...] = WAY_TAGS
+) -> nx.MultiDiGraph:
+    """A copy of a graph with more OSM way tags on its edges, joined by way id.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        A street graph whose edges carry ``osmid`` (the way id).
+    streets : DataFrame
+        One row per street with ``osmid`` and ``tags`` (JSON text or dict of
+        all the way's tags), e.g. ``BaseLayers.streets``.
+    keys : tuple of str, default :data:`WAY_TAGS`
+        Tags copied; an edge keeps a value it already has.
 
     Returns
     -------
@@ -356,25 +493,197 @@ def add_lts(graph: nx.MultiDiGraph, *, default_speed_kmh: float = 50.0) -> nx.Mu
     Examples
     --------
     >>> import geodistrict as gd
-    >>> g = gd.datasets.grid_graph(2, 3, spacing_m=100)
-    >>> scored = add_lts(g)
-    >>> {d["lts"] for _, _, d in scored.edges(data=True)}, "lts" in g.edges[0, 1, 0]
-    ({2}, False)
+    >>> layers = gd.datasets.sample_layers()
+    >>> g = with_way_tags(layers.bike_graph, layers.streets)
+    >>> sum("motorcar" in d for _, _, d in g.edges(data=True)) > 0
+    True
     """
-    _validate.projected_graph(graph, what="bike graph")
-    rows = [data for _, _, data in graph.edges(data=True)]
-    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    import json
+
+    _validate.require_columns(streets, ["osmid", "tags"], what="streets",
+                              hint="use BaseLayers.streets")  # fmt: skip
+    by_way: dict[str, dict[str, str]] = {}
+    for way, tags in zip(streets["osmid"], streets["tags"], strict=True):
+        values = json.loads(tags) if isinstance(tags, str) else dict(tags or {})
+        kept = {k: str(values[k]) for k in keys if k in values}
+        if kept:
+            by_way.setdefault(str(scalar(way)).split(";")[0], {}).update(kept)
     result = graph.copy()
-    if not rows:
-        return result
-    scored = classify_lts(frame, default_speed_kmh=default_speed_kmh)
-    values = scored[["infra", "lts", "lts_assumptions"]].to_dict("records")
-    for (_, _, data), value in zip(result.edges(data=True), values, strict=True):
-        data["infra"] = value["infra"]
-        data["lts"] = int(value["lts"])
-        data["lts_assumptions"] = value["lts_assumptions"]
-    result.graph["lts_default_speed_kmh"] = default_speed_kmh
+    for _, _, data in result.edges(data=True):
+        extra = by_way.get(str(scalar(data.get("osmid"))).split(";")[0])
+        if extra:
+            for key, value in extra.items():
+                data.setdefault(key, value)
     return result
+
+
+#: Edge tags the rules read, by what is lost without them.
+_NEEDED_EDGE_TAGS = {
+    "painted lanes and tracks score as mixed traffic": (
+        "cycleway", "cycleway:left", "cycleway_left", "cycleway:right", "cycleway_right",
+        "cycleway:both", "cycleway_both",
+    ),
+    "every speed is the assumed default": ("maxspeed",),
+    "roads closed to motor traffic cannot be told apart": (
+        "motor_vehicle", "access", "vehicle", "motorcar",
+    ),
+}  # fmt: skip
+
+
+def lts_tag_warnings(graph: nx.MultiDiGraph, *, crossings: bool = True) -> list[str]:
+    """Rules of :func:`add_lts` that this graph cannot apply, for lack of tags.
+
+    A plain osmnx graph (``ox.graph_from_*`` with the default
+    ``useful_tags_way``) drops the ``cycleway*`` and ``motor_vehicle`` tags:
+    a primary road with a cycle track then scores LTS 3-4 as if it had
+    none. Roads only are checked (a graph of paths needs no ``maxspeed``).
+
+    Returns
+    -------
+    list of str
+        One sentence per missing group of tags; empty when the graph has them.
+
+    Examples
+    --------
+    >>> import geodistrict as gd
+    >>> len(lts_tag_warnings(gd.datasets.sample_layers().bike_graph))
+    1
+    """
+    keys: set[str] = set()
+    roads = 0
+    for _, _, data in graph.edges(data=True):
+        keys.update(data)
+        highway = str(scalar(data.get("highway", ""))).split(";")[0]
+        roads += highway not in _PATHS and highway != "cycleway"
+    out = []
+    if roads:
+        for loss, needed in _NEEDED_EDGE_TAGS.items():
+            if not keys.intersection(needed):
+                out.append(
+                    f"no edge carries "
+                    f"{', '.join(n for n in needed if not n.startswith('cycleway_'))}: {loss} "
+                    "(was the graph built without these tags, e.g. osmnx's default "
+                    "useful_tags_way?)"
+                )
+    if crossings and roads and not _has_node_tags(graph):
+        out.append(
+            "no node carries highway/crossing tags: signals cannot be told apart, so "
+            "crossing stress is not rated (keep node tags, e.g. osmnx useful_tags_node)"
+        )
+    return out
+
+
+def _has_node_tags(graph: nx.MultiDiGraph) -> bool:
+    return any(
+        present(d.get("highway")) or present(d.get("crossing")) for _, d in graph.nodes(data=True)
+    )
+
+
+#: Crossing LTS without a median refuge (Mekuria, Furth & Nixon 2012, table 4):
+#: rows speed of the street crossed <= 40 / <= 50 / <= 60 / > 60 km/h (25, 30, 35,
+#: 40+ mph), columns through lanes crossed <= 3 / 4-5 / >= 6.
+_CROSSING_TABLE = np.array([[1, 2, 4], [1, 2, 4], [2, 3, 4], [3, 4, 4]])
+#: The same with a median refuge (``crossing:island=yes``).
+_CROSSING_ISLAND = np.array([[1, 1, 2], [1, 2, 3], [2, 3, 4], [3, 4, 4]])
+_SIGNALS = {"traffic_signals"}
+
+
+def crossing_lts(speed_kmh: np.ndarray, lanes: np.ndarray, *, island: Any = False) -> np.ndarray:
+    """LTS of crossing a street at an unsignalised crossing (Furth table 4).
+
+    Parameters
+    ----------
+    speed_kmh : array
+        Speed limit of the street crossed (km/h).
+    lanes : array
+        Through lanes crossed (both directions).
+    island : bool or array, default False
+        A median refuge (``crossing:island=yes``).
+
+    Examples
+    --------
+    >>> crossing_lts(np.array([50, 50, 70]), np.array([2, 4, 2])).tolist()
+    [1, 2, 3]
+    """
+    speed = np.asarray(speed_kmh, dtype=float)
+    row = np.searchsorted(np.array([40.0, 50.0, 60.0]), speed, side="left")
+    col = np.searchsorted(np.array([3.0, 5.0]), np.asarray(lanes, dtype=float), side="left")
+    return np.where(np.asarray(island, dtype=bool), _CROSSING_ISLAND[row, col],
+                    _CROSSING_TABLE[row, col])  # fmt: skip
+
+
+def _crossing_per_edge(
+    graph: nx.MultiDiGraph, frame: pd.DataFrame, scored: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """Crossing LTS at the end node of each edge, and the name of the street crossed.
+
+    The streets met at a node are the motor roads (not paths, cycleways,
+    living streets or traffic-free roads) of another street than the edge's
+    own (a street: its ``name``, else its ``highway`` class). Their crossing
+    LTS comes from their speed and total lanes (:func:`crossing_lts`); a
+    node with signals (``highway`` or ``crossing`` = ``traffic_signals``)
+    raises nothing.
+    """
+    ends = np.array([(u, v) for u, v in graph.edges()], dtype=object)
+    highway = text(frame, "highway")
+    name = text(frame, "name")
+    street = np.where(name != "", name, "~" + highway).astype(object)
+    shown = (
+        frame["name"].map(lambda v: str(scalar(v)) if present(v) else "")
+        if "name" in frame.columns
+        else pd.Series("", index=frame.index)
+    ).to_numpy(dtype=object)
+    shown = np.where(shown != "", shown, "a " + highway.to_numpy(dtype=object) + " road")
+    display = dict(zip(street, shown, strict=True))
+    infra = scored["infra"].to_numpy()
+    motor = np.isin(infra, ["mixed_traffic", "bike_lane", "cycle_track"])
+    lanes_total = np.where(
+        np.asarray(frame.get("oneway", pd.Series(False, index=frame.index)).map(
+            lambda v: v is True or str(v).lower() in ("true", "yes", "1")), dtype=bool),
+        scored["lanes_per_dir"].to_numpy(),
+        2 * scored["lanes_per_dir"].to_numpy(),
+    )  # fmt: skip
+    level = crossing_lts(scored["speed_kmh"].to_numpy(), lanes_total)
+    # A street met at a node, at either end of its edges.
+    met = pd.DataFrame(
+        {
+            "node": np.concatenate([ends[motor, 0], ends[motor, 1]]),
+            "street": np.concatenate([street[motor], street[motor]]),
+            "level": np.concatenate([level[motor], level[motor]]),
+        }
+    )
+    signals: set[Any] = set()
+    islands: set[Any] = set()
+    for node, data in graph.nodes(data=True):
+        tags = {str(scalar(data.get(k, ""))).lower() for k in ("highway", "crossing")}
+        if tags & _SIGNALS:
+            signals.add(node)
+        if str(data.get("crossing:island", data.get("crossing_island", ""))).lower() == "yes":
+            islands.add(node)
+    met = met[~met["node"].isin(signals)]
+    if islands:
+        on_island = met["node"].isin(islands).to_numpy()
+        lanes_again = pd.Series(np.concatenate([lanes_total[motor], lanes_total[motor]]))
+        speed_again = pd.Series(np.concatenate([scored["speed_kmh"].to_numpy()[motor]] * 2))
+        met.loc[on_island, "level"] = crossing_lts(
+            speed_again[on_island].to_numpy(), lanes_again[on_island].to_numpy(), island=True
+        )
+    best = (
+        met.groupby(["node", "street"], sort=False)["level"].max().reset_index()
+        .sort_values(["node", "level"], ascending=[True, False], kind="stable")
+    )  # fmt: skip
+    first = best.groupby("node", sort=False).nth(0).set_index("node")
+    second = best.groupby("node", sort=False).nth(1).set_index("node")
+    end = pd.Index(ends[:, 1])
+    f_street = first["street"].reindex(end).to_numpy()
+    f_level = first["level"].reindex(end).fillna(0).to_numpy()
+    s_street = second["street"].reindex(end).to_numpy()
+    s_level = second["level"].reindex(end).fillna(0).to_numpy()
+    own = f_street == street
+    cross = np.where(own, s_level, f_level).astype(int)
+    names = np.where(own, s_street, f_street)
+    names = np.array([display.get(n, "") if isinstance(n, str) else "" for n in names])
+    return cross, names
 
 
 def _scored(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:

@@ -26,10 +26,44 @@ from geodistrict.errors import ParameterError
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DESTINATION_CATEGORIES", "destinations", "key_places", "origins"]
+__all__ = [
+    "BNA_TYPES",
+    "BNA_WEIGHTS",
+    "DESTINATION_CATEGORIES",
+    "destinations",
+    "key_places",
+    "origins",
+]
 
 #: Destination categories of :func:`destinations`.
-DESTINATION_CATEGORIES = ("commerce", "school", "station", "service")
+DESTINATION_CATEGORIES = ("commerce", "school", "station", "service", "recreation")
+
+#: Destination types of the PeopleForBikes Bicycle Network Analysis (BNA) and
+#: their sub-types with their weight inside the type (``overall_scores.sql`` of
+#: PeopleForBikes/brokenspoke-analyzer). Employment (opportunity, 0.35) and
+#: trails (recreation, 0.35) need data OSM does not give and are left out; the
+#: weights of the sub-types present are rescaled, as the BNA does for missing ones.
+BNA_TYPES: dict[str, dict[str, float]] = {
+    "opportunity": {"schools": 0.35, "colleges": 0.1, "universities": 0.2},
+    "core_services": {
+        "doctors": 0.2, "dentists": 0.1, "hospitals": 0.2, "pharmacies": 0.1,
+        "supermarkets": 0.25, "social_services": 0.15,
+    },
+    "retail": {"retail": 1.0},
+    "recreation": {"parks": 0.4, "community_centers": 0.25},
+    "transit": {"transit": 1.0},
+}  # fmt: skip
+
+#: The BNA's weights of the people score and of each destination type in the
+#: overall score (``SCORE_*`` defaults of brokenspoke-analyzer's run script:
+#: people 15, opportunity 20, core services 20, retail 15, recreation 15,
+#: transit 15; an older header of ``overall_scores.sql`` lists 15/25/25/10/10/15).
+BNA_WEIGHTS: dict[str, float] = {
+    "people": 15.0, "opportunity": 20.0, "core_services": 20.0, "retail": 15.0,
+    "recreation": 15.0, "transit": 15.0,
+}  # fmt: skip
+
+_SUBTYPE_TYPE = {sub: t for t, subs in BNA_TYPES.items() for sub in subs}
 
 _FOOD = {"restaurant", "cafe", "bar", "pub", "fast_food", "ice_cream", "food_court", "biergarten"}
 _SCHOOLS = {"school", "kindergarten", "college", "university", "childcare", "music_school"}
@@ -55,6 +89,25 @@ _SERVICES = {
     "place_of_worship",
     "veterinary",
 }
+_PARKS = {"park", "nature_reserve", "recreation_ground", "playground"}
+#: (key, value) -> BNA sub-type; the first match wins.
+_BNA_TAGS = (
+    ("amenity", {"school"}, "schools"),
+    ("amenity", {"college"}, "colleges"),
+    ("amenity", {"university"}, "universities"),
+    ("amenity", {"doctors", "clinic"}, "doctors"),
+    ("healthcare", {"doctor", "clinic", "centre"}, "doctors"),
+    ("amenity", {"dentist"}, "dentists"),
+    ("healthcare", {"dentist"}, "dentists"),
+    ("amenity", {"hospital"}, "hospitals"),
+    ("healthcare", {"hospital"}, "hospitals"),
+    ("amenity", {"pharmacy"}, "pharmacies"),
+    ("healthcare", {"pharmacy"}, "pharmacies"),
+    ("shop", {"supermarket"}, "supermarkets"),
+    ("amenity", {"social_facility"}, "social_services"),
+    ("amenity", {"community_centre"}, "community_centers"),
+    ("leisure", _PARKS, "parks"),
+)
 _RESIDENTIAL = {
     "residential",
     "apartments",
@@ -92,7 +145,12 @@ def destinations(
     GeoDataFrame
         ``category`` (one of :data:`DESTINATION_CATEGORIES`: commerce = shops,
         bars and restaurants; school; station; service = town hall, library,
-        post, bank, pharmacy, health...), ``name``, point geometry.
+        post, bank, pharmacy, health...; recreation = parks, playgrounds),
+        ``bna_subtype`` and ``bna_type`` (the destination in the terms of the
+        Bicycle Network Analysis, :data:`BNA_TYPES`: every commerce unit is
+        ``retail`` except supermarkets, which are core services; stations are
+        ``transit``; '' for what the BNA does not count, e.g. the town hall,
+        the post office, banks), ``name``, point geometry.
 
     Examples
     --------
@@ -100,7 +158,9 @@ def destinations(
     >>> layers = gd.datasets.sample_layers()
     >>> dest = destinations(layers.pois, layers.transit_stops)
     >>> sorted(dest["category"].unique())
-    ['commerce', 'school', 'service', 'station']
+    ['commerce', 'recreation', 'school', 'service', 'station']
+    >>> sorted(t for t in dest["bna_type"].unique() if t)
+    ['core_services', 'opportunity', 'recreation', 'retail', 'transit']
     """
     _validate.projected_frame(pois, what="pois")
     _validate.projected_frame(transit_stops, what="transit_stops")
@@ -110,6 +170,7 @@ def destinations(
     amenity = text(live, "amenity")
     healthcare = text(live, "healthcare")
     office = text(live, "office")
+    leisure = text(live, "leisure")
     category = np.select(
         [
             amenity.isin(_SCHOOLS).to_numpy(),
@@ -117,13 +178,18 @@ def destinations(
                 amenity.isin(_SERVICES) | (healthcare != "") | office.isin({"government"})
             ).to_numpy(),
             ((shop != "") | amenity.isin(_FOOD)).to_numpy(),
+            leisure.isin(_PARKS).to_numpy(),
         ],
-        ["school", "service", "commerce"],
+        ["school", "service", "commerce", "recreation"],
         "",
     )
     parts = [
         gpd.GeoDataFrame(
-            {"category": category, "name": text(live, "name").to_numpy()},
+            {
+                "category": category,
+                "bna_subtype": _bna_subtypes(live, category),
+                "name": text(live, "name").to_numpy(),
+            },
             geometry=points_of(live).to_numpy(),
             crs=pois.crs,
         )
@@ -131,9 +197,17 @@ def destinations(
     if commercial_units is not None and len(commercial_units):
         units = _validate.projected_frame(commercial_units, what="commercial_units")
         parts[0] = parts[0][parts[0]["category"] != "commerce"]
+        is_shop = text(units, "osm_key") == "shop"
+        supermarket = (is_shop & (text(units, "osm_value") == "supermarket")) | (
+            text(units, "shop") == "supermarket"
+        )
         parts.append(
             gpd.GeoDataFrame(
-                {"category": "commerce", "name": text(units, "name").to_numpy()},
+                {
+                    "category": "commerce",
+                    "bna_subtype": np.where(supermarket, "supermarkets", "retail"),
+                    "name": text(units, "name").to_numpy(),
+                },
                 geometry=points_of(units).to_crs(pois.crs).to_numpy(),
                 crs=pois.crs,
             )
@@ -141,14 +215,29 @@ def destinations(
     stations = transit_stops[text(transit_stops, "kind") == "station"]
     parts.append(
         gpd.GeoDataFrame(
-            {"category": "station", "name": text(stations, "name").to_numpy()},
+            {
+                "category": "station",
+                "bna_subtype": "transit",
+                "name": text(stations, "name").to_numpy(),
+            },
             geometry=points_of(stations).to_crs(pois.crs).to_numpy(),
             crs=pois.crs,
         )
     )
     out = pd.concat(parts, ignore_index=True)
     out = out[out["category"] != ""].reset_index(drop=True)
+    out["bna_subtype"] = out["bna_subtype"].fillna("").astype(object)
+    out.insert(1, "bna_type", out["bna_subtype"].map(_SUBTYPE_TYPE).fillna("").astype(object))
     return gpd.GeoDataFrame(out, geometry="geometry", crs=pois.crs)
+
+
+def _bna_subtypes(pois: pd.DataFrame, category: np.ndarray) -> np.ndarray:
+    """BNA sub-type of each POI ('' when the BNA does not count it)."""
+    out = np.full(len(pois), "", dtype=object)
+    for key, values, subtype in reversed(_BNA_TAGS):  # the first match is written last
+        out = np.where(text(pois, key).isin(values).to_numpy(), subtype, out)
+    # Other commerce (shops, bars, restaurants) is retail.
+    return np.where((out == "") & (category == "commerce"), "retail", out)
 
 
 def origins(
@@ -158,6 +247,7 @@ def origins(
     min_residential: int = 50,
     area: gpd.GeoDataFrame | None = None,
     hex_resolution: int = 9,
+    population: str = "population",
 ) -> gpd.GeoDataFrame:
     """Origins of the connectivity analysis: residential buildings or H3 cell centres.
 
@@ -175,12 +265,16 @@ def origins(
         The study area; needed for ``kind="hex"``.
     hex_resolution : int, default 9
         H3 resolution of hex origins.
+    population : str, default "population"
+        Column of ``buildings`` with residents; when present it is each
+        origin's ``weight`` (the BNA weighs origins by people), else every
+        origin weighs 1.
 
     Returns
     -------
     GeoDataFrame
         Points with ``origin_id``, ``kind`` (``residential``, ``building`` or
-        ``hex``) and ``ref`` (OSM building id or H3 cell).
+        ``hex``), ``ref`` (OSM building id or H3 cell) and ``weight``.
 
     Raises
     ------
@@ -206,7 +300,7 @@ def origins(
             area.geometry.union_all(), crs=area.crs, resolution=hex_resolution
         )
         frame = gpd.GeoDataFrame(
-            {"kind": "hex", "ref": cells},
+            {"kind": "hex", "ref": cells, "weight": 1.0},
             geometry=hexagons.cell_centres(cells, crs=buildings.crs),
             crs=buildings.crs,
         )
@@ -222,8 +316,17 @@ def origins(
             )
             residential, label = buildings, "building"
         ref = text(residential, "osm_id") if "osm_id" in residential else residential.index
+        weight = (
+            pd.to_numeric(residential[population], errors="coerce").fillna(0.0).clip(lower=0)
+            if population in residential.columns
+            else pd.Series(1.0, index=residential.index)
+        )
         frame = gpd.GeoDataFrame(
-            {"kind": label, "ref": pd.Series(ref).astype(str).to_numpy()},
+            {
+                "kind": label,
+                "ref": pd.Series(ref).astype(str).to_numpy(),
+                "weight": weight.to_numpy(dtype=float),
+            },
             geometry=points_of(residential).to_numpy(),
             crs=buildings.crs,
         )

@@ -5,10 +5,11 @@
 function per family: network reach around each unit (footfall proxy,
 commercial density, transit access, categories within a walk), walking
 distance to anchors, straight-line distances to retail centres and low-stress
-bike streets, regeneration need, unit suitability, vacancy duration, and the
-demand gap with the recommended uses.  Walking distances come from the one
-network engine (:mod:`geodistrict.network`); every point is snapped to the
-largest strongly connected component of the walking graph.
+bike streets, regeneration need, unit suitability, vacancy duration,
+ownership and asking rent, and the demand gap with the recommended uses.
+Walking distances come from the one network engine (:mod:`geodistrict.network`);
+every point is snapped to the largest strongly connected component of the
+walking graph.
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ from geodistrict.network import (
 )
 from geodistrict.priority.definitions import (
     ANCHOR_CAP_M,
+    CATCH_ALL_CATEGORIES,
     CATEGORY_FLOOR_AREA_M2,
     CLOSENESS_FLOOR_M,
     CRITERIA,
     FOOTFALL_RADIUS_M,
     GAP_RADIUS_M,
     LOCAL_RADIUS_M,
+    OWNER_EASE,
     _pct,
 )
 
@@ -89,8 +92,8 @@ def compute_criteria(
     units : GeoDataFrame
         Vacant units (points, projected CRS), e.g. from
         :func:`geodistrict.vacancy.vacant_units`; ``floor_area_m2``,
-        ``ground_floor``, ``condition`` and ``vacancy_months`` are used when
-        present.
+        ``ground_floor``, ``condition``, ``vacancy_months``, ``owner_type``
+        and ``asking_rent_eur_month`` are used when present.
     walk_graph : networkx.MultiDiGraph or GraphArrays
         The walking graph, same CRS.
     pois, transit_stops : GeoDataFrame, optional
@@ -103,7 +106,8 @@ def compute_criteria(
         Retail-centre polygons (commerce step).
     category_gaps : DataFrame, optional
         Commerce's gap table: district-level ``missing`` and
-        ``under-represented`` categories come first in ``recommended_uses``.
+        ``under-represented`` categories come first in ``recommended_uses``;
+        its ``not tested`` catch-all categories are never recommended.
     bike_network : GeoDataFrame, optional
         Lines with ``lts`` (cycling step).
     lts_threshold : int, default 2
@@ -124,7 +128,9 @@ def compute_criteria(
         (:data:`CATEGORY_FLOOR_AREA_M2`): first those missing within the walk,
         district-level ``missing`` / ``under-represented`` ones first, then
         those most under-supplied against the reference mix of the units
-        within the walk, by at least one unit), ``recommended_uses_en``,
+        within the walk, by at least one unit; never a catch-all category
+        such as ``other_retail``, which the gap table leaves ``not tested``),
+        ``recommended_uses_en``,
         ``recommended_uses_it`` and ``criteria_omitted`` (each omitted
         criterion and why).
 
@@ -148,7 +154,7 @@ def compute_criteria(
     ...                          geometry=[Point(210, 200), Point(190, 300)], crs=crs)
     >>> crit = compute_criteria(units, walk_graph=g, commercial_units=shops)
     >>> crit[["footfall", "commercial_density", "demand_gap"]].values.tolist()
-    [[116.667, 2.0, 10.0], [77.94, 1.0, 10.0]]
+    [[116.667, 2.0, 9.0], [77.94, 1.0, 9.0]]
     >>> "transit_access" in crit, crit["recommended_uses"].iloc[1]
     (False, 'personal_services;electronics;professional_services')
     """
@@ -206,10 +212,16 @@ def compute_criteria(
     else:
         out = out.drop(columns=["vacancy_months"], errors="ignore")
         omitted["vacancy_months"] = "no vacancy date (survey vacant_since)"
+    for name in ("public_ownership", "asking_rent_ratio"):
+        out = out.drop(columns=[name], errors="ignore")  # recomputed, never carried over
+    columns, why = _owner_rent_criteria(units)
+    for name, values in columns.items():
+        out[name] = values
+    omitted.update(why)
     if have_units:
         gap = _demand_gap(
             reach.within[inverse], considered, shares, _floor_areas(units),
-            category_gaps=category_gaps, taxonomy=taxonomy,
+            category_gaps=category_gaps, taxonomy=taxonomy, units=units,
         )  # fmt: skip
         for name, values in gap.items():
             out[name] = values
@@ -237,10 +249,16 @@ def _snap(arrays: GraphArrays, frame: gpd.GeoDataFrame | None, crs: Any) -> _Sit
 def _considered_categories(
     reference_mix: Mapping[str, float] | None,
 ) -> tuple[list[str], np.ndarray]:
-    """Categories looked for in the demand gap, and their shares of the mix."""
-    mix = {c: float(s) for c, s in (reference_mix or {}).items() if s > 0} or {
-        c: 1.0 for c in CATEGORY_FLOOR_AREA_M2
-    }
+    """Categories looked for in the demand gap, and their shares of the mix.
+
+    Catch-all categories are left out: a street lacking "other retail" lacks nothing
+    one could name.
+    """
+    mix = {
+        c: float(s)
+        for c, s in (reference_mix or {}).items()
+        if s > 0 and c not in CATCH_ALL_CATEGORIES
+    } or {c: 1.0 for c in CATEGORY_FLOOR_AREA_M2 if c not in CATCH_ALL_CATEGORIES}
     considered = list(mix)
     return considered, np.array([mix[c] for c in considered]) / sum(mix.values())
 
@@ -406,6 +424,37 @@ def _suitability(units: pd.DataFrame) -> np.ndarray:
     return np.round((area_s + g + c) / 3.0, 4)
 
 
+def _owner_rent_criteria(units: pd.DataFrame) -> tuple[_Columns, _Omitted]:
+    """``public_ownership`` from ``owner_type`` and ``asking_rent_ratio`` from the rent."""
+    columns: _Columns = {}
+    omitted: _Omitted = {}
+    owner = units["owner_type"] if "owner_type" in units else pd.Series([None] * len(units))
+    keys = [None if v is None or pd.isna(v) else str(v).strip().lower() for v in owner]
+    ease = np.array([np.nan if k is None else OWNER_EASE.get(k, np.nan) for k in keys])
+    unknown = sorted({k for k in keys if k is not None and k not in OWNER_EASE})
+    if unknown:
+        log.warning("owner_type values not understood (taken as unknown): %s", unknown)
+    if np.isfinite(ease).any():
+        columns["public_ownership"] = ease
+    else:
+        omitted["public_ownership"] = "no owner type (survey owner_type)"
+    rent = pd.to_numeric(
+        units.get("asking_rent_eur_month", pd.Series(np.nan, index=units.index)),
+        errors="coerce",
+    ).to_numpy(dtype=float)
+    area = _floor_areas(units)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_m2 = np.where((area > 0) & (rent >= 0), rent / area, np.nan)
+    median = np.nanmedian(per_m2) if np.isfinite(per_m2).any() else np.nan
+    if np.isfinite(median) and median > 0:
+        columns["asking_rent_ratio"] = np.round(per_m2 / median, 4)
+    else:
+        omitted["asking_rent_ratio"] = (
+            "no asking rent with a floor area (survey asking_rent_eur_month, floor_area_m2)"
+        )
+    return columns, omitted
+
+
 # --------------------------------------------------------------------------- demand gap
 
 
@@ -424,24 +473,31 @@ def _demand_gap(
     *,
     category_gaps: pd.DataFrame | None,
     taxonomy: Any,
+    units: gpd.GeoDataFrame,
 ) -> _Columns:
     """Missing categories within the walk and up to three recommended uses per unit.
 
     ``counts`` holds, per unit, the active units of each considered category
     within the 10-minute walk.
     """
-    order = _gap_priority(category_gaps, considered)
     missing = [[c for c, k in zip(considered, row, strict=True) if k == 0] for row in counts]
-    # Shortfall against the reference mix of the units within the walk: where
-    # nothing is missing, the most under-supplied categories are still the uses to seek.
+    # Shortfall against the reference mix of the units within the walk.
     shortfall = shares[None, :] * counts.sum(axis=1, keepdims=True) - counts
+    allowed = _gap_candidates(category_gaps, units, considered)
     recs = []
     for i, m in enumerate(missing):
-        first = sorted((c for c in m if _fits(c, areas[i])), key=order.index)
-        short = [considered[j] for j in np.argsort(-shortfall[i], kind="stable")
-                 if shortfall[i, j] >= 1 and considered[j] not in m
-                 and _fits(considered[j], areas[i])]  # fmt: skip
-        recs.append((first + short)[:3])
+        if allowed is None:  # no status in the gap table: today's local logic
+            first = [c for c in considered if c in m and _fits(c, areas[i])]
+            short = [considered[j] for j in np.argsort(-shortfall[i], kind="stable")
+                     if shortfall[i, j] >= 1 and considered[j] not in m
+                     and _fits(considered[j], areas[i])]  # fmt: skip
+            recs.append((first + short)[:3])
+            continue
+        level = allowed[i]
+        pick = [c for c in considered if c in level and _fits(c, areas[i])]
+        j_of = {c: j for j, c in enumerate(considered)}
+        pick.sort(key=lambda c: (c not in m, level[c], -shortfall[i, j_of[c]], j_of[c]))
+        recs.append(pick[:3])
     labels_en, labels_it = _labels(taxonomy)
     return {
         "demand_gap": np.array([len(m) for m in missing], dtype=np.int64),
@@ -452,15 +508,51 @@ def _demand_gap(
     }
 
 
-def _gap_priority(gaps: pd.DataFrame | None, considered: list[str]) -> list[str]:
-    """Categories, most needed first: district-level missing, under-represented, the rest."""
-    rank = {c: 2 for c in considered}
-    if gaps is not None and len(gaps) and {"scope", "category", "status"} <= set(gaps.columns):
-        district = gaps[gaps["scope"].astype(str).eq("district")]
-        for cat, status in zip(district["category"], district["status"], strict=True):
-            if cat in rank and status in ("missing", "under-represented"):
-                rank[cat] = 0 if status == "missing" else 1
-    return sorted(considered, key=lambda c: (rank[c], considered.index(c)))
+#: Statuses of the gap table that make a category a candidate use (0 = most needed).
+_GAP_STATUS = {"missing": 0, "under": 1, "under-represented": 1}
+
+
+def _gap_candidates(
+    gaps: pd.DataFrame | None, units: gpd.GeoDataFrame, considered: list[str]
+) -> list[dict[str, int]] | None:
+    """Per unit, the categories the gap table calls ``missing`` / ``under`` (and how).
+
+    District rows (or rows without a ``scope``) count for every unit; centre
+    rows with a polygon count for the units inside it.  ``None`` when the
+    table has no ``status`` column (the caller then falls back to the local
+    logic).  Column names are read defensively: the table may come from an
+    older or newer commerce step.
+    """
+    if gaps is None or "status" not in gaps.columns or "category" not in gaps.columns:
+        return None
+    status = (
+        gaps["status"].astype(str).str.strip().str.lower().str.replace(r"[_ ]", "-", regex=True)
+    ).map(_GAP_STATUS)
+    cat = gaps["category"].astype(str)
+    keep = status.notna() & cat.isin(considered) & ~cat.isin(CATCH_ALL_CATEGORIES)
+    rows = gaps[keep.to_numpy()]
+    levels = status[keep].astype(int).to_numpy()
+    cats = cat[keep].to_numpy()
+    scope = (rows["scope"].astype(str).to_numpy() if "scope" in rows.columns
+             else np.full(len(rows), "district"))  # fmt: skip
+    out: list[dict[str, int]] = [{} for _ in range(len(units))]
+
+    def add(i: int, c: str, level: int) -> None:
+        out[i][c] = min(level, out[i].get(c, level))
+
+    geoms = None
+    if isinstance(rows, gpd.GeoDataFrame) and rows.crs is not None and len(rows):
+        geoms = rows.geometry.to_crs(units.crs).to_numpy()
+    points = units.geometry.to_numpy()
+    for k in range(len(rows)):
+        if scope[k] == "district":
+            for i in range(len(units)):
+                add(i, cats[k], int(levels[k]))
+        elif scope[k] == "centre" and geoms is not None and geoms[k] is not None:
+            inside = shapely.covers(geoms[k], points)
+            for j in np.flatnonzero(inside).tolist():
+                add(j, cats[k], int(levels[k]))
+    return out
 
 
 def _labels(taxonomy: Any) -> tuple[dict[str, str], dict[str, str]]:

@@ -1,36 +1,50 @@
-"""The criteria of the priority ranking: meaning, unit, direction, default weight.
+"""The criteria of the priority ranking and the presets that weigh them.
 
 :data:`CRITERIA` is the one table the computation, the explanations, the
 weights check and the documentation are built from.  The distances and times
 inside the definitions are fixed on purpose, so that a criterion means the
 same in every district and study.
+
+:data:`PRESETS` are named weightings tied to what a district programme wants
+from its vacant units (``rigenerazione``, ``consolidamento``, ``bando``): each
+gives a weight to every criterion and may reverse a criterion's direction
+(under ``rigenerazione`` a little-frequented street is a benefit), with its
+rationale in Italian and English.  Weights given by the user are merged on top
+of the preset's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
 
 __all__ = [
     "ANCHOR_CAP_M",
+    "CATCH_ALL_CATEGORIES",
     "CATEGORY_FLOOR_AREA_M2",
     "CLOSENESS_FLOOR_M",
     "CRITERIA",
+    "DEFAULT_PRESET",
     "DEFAULT_WEIGHTS",
     "FOOTFALL_RADIUS_M",
     "GAP_MINUTES",
     "GAP_RADIUS_M",
     "LOCAL_RADIUS_M",
+    "OWNER_EASE",
+    "PRESETS",
     "ROBUSTNESS_COLUMNS",
     "SCORE_COLUMNS",
     "WALK_SPEED_KMH",
     "Criterion",
     "Method",
+    "Preset",
 ]
 
 Method = Literal["weighted_sum", "topsis"]
+Direction = Literal["benefit", "cost"]
 
 #: Walking distance of the footfall proxy (m).
 FOOTFALL_RADIUS_M = 800.0
@@ -71,7 +85,7 @@ class Criterion:
     label: str
     meaning: str
     unit: str
-    direction: Literal["benefit", "cost"]
+    direction: Direction
     needs: str
 
 
@@ -147,26 +161,169 @@ CRITERIA: dict[str, Criterion] = {
             "Months since the unit became vacant: long-vacant units weigh most on a street.",
             "months", "benefit", "survey (vacant_since)",
         ),
+        Criterion(
+            "public_ownership", "ownership that eases reactivation",
+            "Who owns the unit (survey owner_type): public (municipality or another public "
+            "body, which can let it at a reduced rent or by a call) 1, other (church, "
+            "foundation, mixed: an agreement is possible) 0.5, private 0.",
+            "0-1", "benefit", "survey (owner_type)",
+        ),
+        Criterion(
+            "asking_rent_ratio", "asking rent against the district",
+            "Asking rent per m2 (asking_rent_eur_month / floor_area_m2) divided by the median "
+            "rent per m2 of the district's vacant units that have both: 1 is the median, "
+            "0.8 is 20 % below it.",
+            "ratio", "cost", "survey (asking_rent_eur_month, floor_area_m2)",
+        ),
     )
 }  # fmt: skip
 """Every criterion, in display order."""
 
-#: Default weights (relative; divided by their sum).
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "footfall": 2.0,
-    "dist_retail_centre_m": 1.5,
-    "walk_supermarket_m": 0.5,
-    "walk_station_m": 0.5,
-    "walk_school_m": 0.5,
-    "walk_townhall_m": 0.5,
-    "commercial_density": 1.0,
-    "transit_access": 1.0,
-    "low_stress_bike_m": 0.5,
-    "regeneration_need": 1.0,
-    "suitability": 1.5,
-    "demand_gap": 1.5,
-    "vacancy_months": 0.5,
-}
+#: Ease of reactivation by the survey's ``owner_type`` (``public_ownership``);
+#: Italian values are accepted for frames built by hand.
+OWNER_EASE: dict[str, float] = {
+    "public": 1.0, "pubblica": 1.0, "pubblico": 1.0, "comunale": 1.0, "municipal": 1.0,
+    "other": 0.5, "altro": 0.5, "altra": 0.5, "mista": 0.5,
+    "private": 0.0, "privata": 0.0, "privato": 0.0,
+}  # fmt: skip
+
+#: Catch-all categories: never a recommended use nor a missing category (a shop
+#: the taxonomy could not place says nothing about what the street lacks).
+CATCH_ALL_CATEGORIES = frozenset({"other_retail"})
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named weighting of the criteria, tied to a programme's aim.
+
+    Attributes
+    ----------
+    name : str
+        Key (``vacancy.preset``, ``geodistrict rank --preset``).
+    title_it, title_en : str
+        Short title.
+    rationale_it, rationale_en : str
+        Why these weights: what the programme wants and what is assumed.
+    weights : dict
+        A weight for every criterion of :data:`CRITERIA` (relative).
+    directions : dict
+        Criteria whose direction the preset reverses, with the direction it uses.
+    """
+
+    name: str
+    title_it: str
+    title_en: str
+    rationale_it: str
+    rationale_en: str
+    weights: Mapping[str, float]
+    directions: Mapping[str, Direction] = field(default_factory=dict)
+
+    def direction(self, criterion: str) -> Direction:
+        """The direction of ``criterion`` under this preset."""
+        return self.directions.get(criterion, CRITERIA[criterion].direction)
+
+
+def _weights(**given: float) -> dict[str, float]:
+    """A weight for every criterion: those given, 0 for the others."""
+    unknown = set(given) - set(CRITERIA)
+    if unknown:  # pragma: no cover - a typo in the presets below
+        raise KeyError(f"unknown criteria in a preset: {sorted(unknown)}")
+    return {name: float(given.get(name, 0.0)) for name in CRITERIA}
+
+
+PRESETS: dict[str, Preset] = {
+    p.name: p
+    for p in (
+        Preset(
+            "rigenerazione",
+            "Rigenerazione: rianimare i luoghi poco frequentati",
+            "Regeneration: revive little-frequented places",
+            "Per programmi che vogliono riportare vita nei luoghi poco frequentati (come "
+            "Pioltello): una strada poco frequentata e con pochi negozi è un merito, non un "
+            "difetto, perché è lì che un locale riattivato cambia di più; contano le "
+            "categorie che mancano nel raggio di 10 minuti a piedi (una domanda locale da "
+            "servire), la proprietà pubblica o comunale e un canone basso rispetto alla "
+            "mediana del distretto (riattivazione più facile: bandi, comodato, canone "
+            "calmierato), la durata dello sfitto (il degrado che si vuole fermare) e "
+            "l'idoneità del locale; un po' di peso all'accesso a piedi, in bici e coi mezzi "
+            "e alla vicinanza di scuole e municipio, che portano persone.",
+            "For programmes that want to bring life back to little-frequented places (as "
+            "Pioltello does): a quiet street with few shops is a merit, not a flaw, because "
+            "that is where a reactivated unit changes most; what counts is the categories "
+            "missing within a 10-minute walk (local demand to serve), public or municipal "
+            "ownership and a rent below the district median (reactivation is easier: calls, "
+            "free loan, capped rent), how long the unit has been vacant (the decay to stop) "
+            "and the unit's suitability; some weight to walking, cycling and transit access "
+            "and to nearby schools and the town hall, which bring people.",
+            _weights(
+                footfall=2.0, commercial_density=1.5, demand_gap=2.0, public_ownership=1.5,
+                asking_rent_ratio=1.0, vacancy_months=1.0, suitability=1.0,
+                transit_access=0.5, low_stress_bike_m=0.5, walk_school_m=0.5,
+                walk_townhall_m=0.5,
+            ),
+            {"footfall": "cost", "commercial_density": "cost"},
+        ),
+        Preset(
+            "consolidamento",
+            "Consolidamento: rafforzare le strade commerciali dense",
+            "Consolidation: strengthen high-density shopping streets",
+            "Per programmi che vogliono rafforzare le vie commerciali che già funzionano: "
+            "un locale sfitto in una strada frequentata, dentro un centro commerciale "
+            "naturale, tra molti negozi e vicino ai mezzi pubblici interrompe il fronte "
+            "commerciale e si riempie più facilmente; contano anche l'idoneità del locale, "
+            "le categorie che completano l'offerta, gli attrattori (supermercato, stazione) "
+            "e un canone non fuori mercato.",
+            "For programmes that want to strengthen the shopping streets that already work: "
+            "a vacant unit on a busy street, inside a retail centre, among many shops and "
+            "near public transport breaks the shopping frontage and is the easiest to fill; "
+            "the unit's suitability, the categories that complete the mix, the anchors "
+            "(supermarket, station) and a rent in line with the market count too.",
+            _weights(
+                footfall=2.5, dist_retail_centre_m=2.0, commercial_density=2.0,
+                transit_access=1.5, suitability=1.5, demand_gap=1.0, walk_supermarket_m=0.5,
+                walk_station_m=0.5, low_stress_bike_m=0.5, vacancy_months=0.5,
+                asking_rent_ratio=0.5,
+            ),
+        ),
+        Preset(
+            "bando",
+            "Bando: ciò che premia un bando regionale per i Distretti del Commercio",
+            "Call: what a regional call for Distretti del Commercio rewards",
+            "Ipotesi, da verificare sul testo del bando di ogni edizione (per esempio i "
+            "bandi di Regione Lombardia per i Distretti del Commercio): sono premiati la "
+            "riapertura di locali sfitti al piano terra e in buono stato (idoneità del "
+            "locale), gli sfitti di lunga durata, la proprietà pubblica o gli accordi con i "
+            "proprietari (canone calmierato rispetto alla mediana del distretto), i locali "
+            "dentro il perimetro del distretto o vicini ai suoi centri, raggiungibili a "
+            "piedi, in bici e coi mezzi e vicini ai servizi (supermercato, scuola, "
+            "municipio, stazione), e le categorie mancanti nel quartiere; la frequentazione "
+            "della strada e la densità commerciale non contano.",
+            "Assumptions, to check against the text of each edition of the call (for "
+            "instance Regione Lombardia's calls for Distretti del Commercio): the call "
+            "rewards reopening vacant ground-floor units in good condition (the unit's "
+            "suitability), long vacancies, public ownership or agreements with the owners "
+            "(a capped rent against the district median), units inside the district's "
+            "perimeter or near its centres, reachable on foot, by bike and by transit and "
+            "close to services (supermarket, school, town hall, station), and the "
+            "categories the neighbourhood lacks; how busy the street is and the commercial "
+            "density do not count.",
+            _weights(
+                suitability=2.0, vacancy_months=1.5, public_ownership=1.5,
+                asking_rent_ratio=1.0, dist_retail_centre_m=1.0, demand_gap=1.0,
+                walk_supermarket_m=0.5, walk_station_m=0.5, walk_school_m=0.5,
+                walk_townhall_m=0.5, transit_access=0.5, low_stress_bike_m=0.5,
+            ),
+        ),
+    )
+}  # fmt: skip
+"""The named presets, ``rigenerazione`` (the default) first."""
+
+#: The preset used when none is named: the Distretti del Commercio programmes
+#: this library serves aim first at reviving vacant units where life is thin.
+DEFAULT_PRESET = "rigenerazione"
+
+#: Weights of the default preset (relative; divided by their sum).
+DEFAULT_WEIGHTS: dict[str, float] = dict(PRESETS[DEFAULT_PRESET].weights)
 
 #: Indicative floor area (m2) a category needs: (smallest, largest) sensible unit.
 CATEGORY_FLOOR_AREA_M2: dict[str, tuple[float, float]] = {
@@ -176,9 +333,11 @@ CATEGORY_FLOOR_AREA_M2: dict[str, tuple[float, float]] = {
     "automotive": (150, 3000), "accommodation": (150, 5000), "other_retail": (20, 600),
 }  # fmt: skip
 
-SCORE_COLUMNS = ("score", "rank", "score_ws", "rank_ws", "score_topsis", "rank_topsis",
-                 "top_criteria", "explanation")  # fmt: skip
-ROBUSTNESS_COLUMNS = ("top_k", "p_top_k", "rank_lo", "rank_median", "rank_hi")
+SCORE_COLUMNS = ("preset", "score", "rank", "score_ws", "rank_ws", "score_topsis",
+                 "rank_topsis", *(f"rank_{p}" for p in PRESETS), "top_criteria",
+                 "explanation", "explanation_it")  # fmt: skip
+ROBUSTNESS_COLUMNS = ("top_k", "p_top_k", "rank_lo", "rank_median", "rank_hi", "rank_min",
+                      "rank_max", "stable")  # fmt: skip
 
 
 def _pct(series: pd.Series) -> pd.Series:

@@ -1,16 +1,22 @@
 """Where sectors concentrate: location quotients by area and spatial clusters of firms.
 
 :func:`sector_specialisation` compares each sector's share in each area (a
-municipality or an H3 cell) with its share in the reference;
-:func:`firm_clusters` finds the groups of firms of one sector that stand close
-together (DBSCAN). Both publish only groups of at least ``min_group_size``
-firms (see :mod:`geodistrict.production.privacy`).
+municipality or an H3 cell) with its share in a reference: ISTAT's counts of
+local units or employees by ATECO division for the district's comuni or its
+local labour system (:func:`read_lq_reference`), or, when none is given, the
+respondents themselves; :func:`firm_clusters` finds the groups of firms of one
+sector that stand close together (DBSCAN). Both publish only groups of at
+least ``min_group_size`` firms (see :mod:`geodistrict.production.privacy`).
 """
 
 from __future__ import annotations
 
+import csv
 import logging
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Literal
 
 import geopandas as gpd
@@ -22,11 +28,18 @@ from geodistrict import hexagons
 from geodistrict._validate import projected_frame, require_columns
 from geodistrict.errors import ParameterError
 from geodistrict.production._common import Weight, employees_of, weights_of
-from geodistrict.production.ateco import Level, sector_labels, sector_of
+from geodistrict.production.ateco import (
+    Edition,
+    Level,
+    ateco_code_problem,
+    resolve_ateco,
+    sector_labels,
+    sector_of,
+)
 from geodistrict.production.firms import areas_from_firms, zone_of
 from geodistrict.production.privacy import check_group_size, protect_counts
 
-__all__ = ["firm_clusters", "sector_specialisation"]
+__all__ = ["firm_clusters", "read_lq_reference", "sector_specialisation"]
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +53,188 @@ _SPEC_COLUMNS = [
     "area_share",
     "reference_share",
     "lq",
+    "lq_reference",
     "geometry",
 ]
+
+#: Accepted headers of a reference file (normalised: lower case, no accents, ``_``).
+_REFERENCE_HEADERS = {
+    "ateco_division": ("ateco_division", "divisione_ateco", "divisione", "division", "ateco",
+                       "codice_ateco", "ateco_2025", "ateco_2007"),
+    "local_units": ("local_units", "unita_locali", "numero_unita_locali", "ul", "units"),
+    "employees": ("employees", "addetti", "numero_addetti", "occupati"),
+}  # fmt: skip
+_DIVISION_CELL = re.compile(r"\s*(?:[A-Va-v]\s*)?(\d{2})(?:\D.*)?")
+_TOTAL_WORDS = frozenset({"totale", "total", "tot", "totale_complessivo"})
+
+
+def _key(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
+
+
+def _count(text: str, where: str) -> float:
+    """A count as ISTAT or a spreadsheet writes it: ``1250``, ``1.250``, ``1.250,5``, ``12,5``."""
+    raw = text.strip().replace(" ", "").replace("\u00a0", "")
+    if raw in ("", "-", "..", "."):
+        return 0.0
+    if "," in raw:
+        raw = raw.replace(".", "").replace(",", ".")
+    elif re.fullmatch(r"\d{1,3}(?:\.\d{3})+", raw):
+        raw = raw.replace(".", "")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ParameterError(f"{where}: {text!r} is not a number") from None
+    if value < 0 or value != value:
+        raise ParameterError(f"{where}: {text!r} must be a count of 0 or more")
+    return value
+
+
+def read_lq_reference(path: str | Path, *, edition: Edition = "2025") -> pd.DataFrame:
+    """Read a reference of location quotients: counts by ATECO division (e.g. ISTAT's).
+
+    The file is a CSV (``;`` or ``,``; UTF-8, with or without BOM) with one row
+    per ATECO division and the columns ``ateco_division`` and at least one of
+    ``local_units`` and ``employees``: ISTAT's counts of local units (*unità
+    locali*) or employees (*addetti*, annual average) of the district's comuni
+    or of its local labour system (*sistema locale del lavoro*), e.g. from the
+    ASIA register of local units.  Italian headers are accepted
+    (``divisione_ateco`` or ``Codice ATECO``, ``unità locali``, ``addetti``),
+    numbers may be written ``1.250`` or ``1.250,5``, a division cell may carry
+    its letter or title (``C25``, ``25 - Fabbricazione di prodotti in
+    metallo``), several rows of one division (one per comune) are summed, and
+    rows named ``Totale`` are skipped.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file.
+    edition : {"2025", "2007"}, default "2025"
+        ATECO edition of the divisions.  ATECO 2007 divisions are converted
+        with :func:`~geodistrict.production.resolve_ateco` (their 2025 division
+        keeps the number); division 45, which ATECO 2025 splits between 46, 47
+        and 95, is left out with a WARNING.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ATECO 2025 division (``"25"``), with ``section``,
+        ``local_units`` and ``employees`` (``NaN`` for a column the file lacks).
+
+    Raises
+    ------
+    ParameterError
+        When the file has no division column or neither count column, a
+        division that does not exist, or a count that is not a number of 0 or
+        more (the message quotes the row).
+
+    Examples
+    --------
+    >>> from geodistrict.production import read_lq_reference
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "ul.csv").write_text("Divisione ATECO;Unità locali;Addetti\\n"
+    ...     "C25;12;140\\n62 - Programmazione;3;1.250\\nTotale;15;1.390\\n")
+    >>> ref = read_lq_reference(folder / "ul.csv")
+    >>> ref.loc["62", "section"], float(ref.loc["62", "employees"]), ref.index.tolist()
+    ('K', 1250.0, ['25', '62'])
+    """
+    if edition not in ("2025", "2007"):
+        raise ParameterError(f"edition must be '2025' or '2007', got {edition!r}")
+    file = Path(path)
+    try:
+        text = file.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"cannot read the reference file {str(file)!r}: {exc}") from None
+    lines = text.splitlines()
+    if not lines:
+        raise ParameterError(f"the reference file {str(file)!r} is empty")
+    sep = ";" if lines[0].count(";") >= lines[0].count(",") else ","
+    reader = csv.reader(lines, delimiter=sep)
+    header = [_key(h) for h in next(reader)]
+    columns: dict[str, int] = {}
+    for name, aliases in _REFERENCE_HEADERS.items():
+        hit = next((i for i, h in enumerate(header) if h in aliases), None)
+        if hit is not None:
+            columns[name] = hit
+    if "ateco_division" not in columns or not {"local_units", "employees"} & set(columns):
+        raise ParameterError(
+            f"the reference file {str(file)!r} needs the columns ateco_division and "
+            "local_units and/or employees (Italian: divisione_ateco, unita_locali, addetti); "
+            f"its header is {lines[0]!r}"
+        )
+    totals: dict[str, dict[str, float]] = {}
+    left_out: dict[str, float] = {}
+    for number, row in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cell = row[columns["ateco_division"]] if columns["ateco_division"] < len(row) else ""
+        where = f"{file}, row {number}"
+        if _key(cell) in _TOTAL_WORDS:
+            continue
+        match = _DIVISION_CELL.fullmatch(cell)
+        if match is None:
+            raise ParameterError(f"{where}: {cell!r} is not an ATECO division (e.g. 25 or C25)")
+        counts = {
+            name: _count(row[i] if i < len(row) else "", f"{where}, column {name}")
+            for name, i in columns.items()
+            if name != "ateco_division"
+        }
+        problem = ateco_code_problem(match.group(1), edition=edition)
+        if problem is not None and edition == "2007" and "counterpart" in problem:
+            left_out[match.group(1)] = left_out.get(match.group(1), 0.0) + sum(counts.values())
+            continue
+        if problem is not None:
+            raise ParameterError(f"{where}: {problem}")
+        code = resolve_ateco(match.group(1), edition=edition)
+        if code.division is None:  # pragma: no cover - a division converts to a division
+            raise ParameterError(f"{where}: division {match.group(1)} has no 2025 division")
+        slot = totals.setdefault(code.division, {})
+        for name, value in counts.items():
+            slot[name] = slot.get(name, 0.0) + value
+    if left_out:
+        log.warning(
+            "%s: ATECO 2007 division(s) %s left out of the reference: ATECO 2025 splits them "
+            "among divisions of different sections (counts %s)",
+            file,
+            ", ".join(sorted(left_out)),
+            ", ".join(f"{v:g}" for v in left_out.values()),
+        )
+    if not totals:
+        raise ParameterError(f"the reference file {str(file)!r} has no division row")
+    out = pd.DataFrame.from_dict(totals, orient="index").reindex(
+        columns=["local_units", "employees"]
+    )
+    out.index = pd.Index([str(i) for i in out.index], name="ateco_division", dtype="str")
+    out = out.sort_index().astype("float64")
+    sections = {d: resolve_ateco(d).section for d in out.index}
+    out.insert(0, "section", pd.Series(sections, dtype="str"))
+    return out
+
+
+def _reference_shares(
+    reference: Mapping[str, float] | pd.DataFrame, *, level: Level, weight: Weight
+) -> pd.Series:
+    """Reference share of each sector code at ``level``."""
+    if isinstance(reference, pd.DataFrame):
+        column = "local_units" if weight == "firms" else "employees"
+        if column not in reference.columns or reference[column].isna().all():
+            raise ParameterError(
+                f"the reference has no {column!r} counts, which weight={weight!r} needs; "
+                "add the column or change the weight (production.specialisation_weight)"
+            )
+        counts = reference[column].fillna(0.0)
+        if level == "section":
+            counts = counts.groupby(reference["section"].astype("str")).sum()
+        ref = pd.Series(counts, dtype="float64")
+    else:
+        ref = pd.Series(reference, dtype="float64")
+    if (ref < 0).any() or not ref.sum() > 0:
+        raise ParameterError(
+            f"reference shares must be non-negative with a positive sum, got {ref.to_dict()!r}"
+        )
+    return ref / ref.sum()
 
 
 def sector_specialisation(
@@ -52,18 +245,26 @@ def sector_specialisation(
     h3_resolution: int = 8,
     level: Level = "section",
     weight: Weight = "firms",
-    reference: Mapping[str, float] | None = None,
+    reference: Mapping[str, float] | pd.DataFrame | None = None,
+    reference_label: str = "istat",
     min_group_size: int = 5,
     core: Sequence[str] = (),
     extension: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
     """Location quotients of each sector in each area (``sector_specialisation``).
 
-    ``LQ = (w_as / w_a) / (W_s / W)``: the share of the sector in the area over
-    its share in the reference, where ``w`` counts firms or employees.  The
-    reference is the whole district, or the shares given in ``reference``
-    (e.g. national ATECO shares from ISTAT).  LQ above 1 means the area is
-    specialised in the sector.
+    ``LQ = (w_as / w_a) / (R_s / R)`` (Florence 1939; Isard 1960, *Methods of
+    regional analysis*, ch. 7): the share of the sector among the area's
+    respondents over its share in the reference, where ``w`` counts firms or
+    employees.  The reference ``R`` should be independent of the survey:
+    ISTAT's counts of local units (for ``weight="firms"``) or employees (for
+    ``weight="employees"``) by ATECO division for the district's comuni or its
+    local labour system (:func:`read_lq_reference`); then a response rate that
+    varies between sectors cannot inflate or deflate the quotients of the
+    whole district.  Without a reference the respondents of the whole district
+    are their own reference (``lq_reference = "respondents"``), which only
+    compares areas with each other.  LQ above 1 means the area is specialised
+    in the sector.
 
     Parameters
     ----------
@@ -81,8 +282,14 @@ def sector_specialisation(
         ATECO level of the sectors.
     weight : {"firms", "employees"}, default "firms"
         What the shares count.
-    reference : mapping of str to float, optional
-        Reference share of each sector code (normalised to sum to 1).
+    reference : DataFrame or mapping of str to float, optional
+        The frame of :func:`read_lq_reference` (counts by ATECO 2025 division,
+        summed into sections for ``level="section"``; ``local_units`` for
+        ``weight="firms"``, ``employees`` for ``weight="employees"``), or the
+        count or share of each sector code at ``level`` (normalised to sum to
+        1).  Default: the respondents.
+    reference_label : str, default "istat"
+        What the ``lq_reference`` column says when ``reference`` is given.
     min_group_size : int, default 5
         ``k``: cells are published according to :func:`protect_counts` on the
         area x sector table of firm counts.
@@ -94,10 +301,14 @@ def sector_specialisation(
     GeoDataFrame
         One row per published area and sector with at least one firm: ``area``,
         ``area_kind``, ``zone``, ``sector``, ``sector_en``, ``sector_it``,
-        ``firms``, ``employees``, ``area_share``, ``reference_share``, ``lq``,
-        ``specialised`` (LQ >= 1.25); polygon geometry of the area.
+        ``firms``, ``employees``, ``area_share``, ``reference_share``, ``lq``
+        (``NaN`` when the reference has no unit of the sector),
+        ``lq_reference`` (``reference_label``, or ``respondents`` without a
+        reference), ``specialised`` (LQ >= 1.25); polygon geometry of the area.
         ``attrs["cells_published"]`` and ``attrs["cells_suppressed"]`` count
-        the area x sector cells with firms that are shown and hidden.
+        the area x sector cells with firms that are shown and hidden;
+        ``attrs["sectors_without_reference"]`` lists the published sectors
+        the reference has no unit of.
 
     Examples
     --------
@@ -151,15 +362,11 @@ def sector_specialisation(
     )
     publish = protect_counts(counts, min_group_size)
     if reference is not None:
-        ref = pd.Series(reference, dtype="float64")
-        if (ref < 0).any() or ref.sum() <= 0:
-            raise ParameterError(
-                "reference shares must be non-negative with a positive sum, "
-                f"got {dict(reference)!r}"
-            )
-        ref = ref / ref.sum()
+        ref = _reference_shares(reference, level=level, weight=weight)
+        label = str(reference_label)
     else:
         ref = wsum.sum(axis=0) / wsum.to_numpy().sum()
+        label = "respondents"
     area_share = wsum.div(wsum.sum(axis=1), axis=0)
     zones = (
         dict(zip(counts.index, zone_of(counts.index, core=core, extension=extension), strict=True))
@@ -185,6 +392,7 @@ def sector_specialisation(
                     "area_share": round(share, 4),
                     "reference_share": round(r, 4),
                     "lq": round(share / r, 3) if r > 0 else np.nan,
+                    "lq_reference": label,
                     "geometry": geoms.get(str(a)),
                 }
             )
@@ -205,11 +413,12 @@ def sector_specialisation(
     for col in ("employees", "area_share", "reference_share", "lq"):
         out[col] = out[col].astype("float64")  # typed even with no row
     out["specialised"] = (out["lq"] >= 1.25).astype("bool")
-    for col in ("area", "area_kind", "zone", "sector"):
+    for col in ("area", "area_kind", "zone", "sector", "lq_reference"):
         out[col] = out[col].astype("str")
     # For the caller's report (the pipeline step turns them into a warning).
     out.attrs["cells_published"] = len(rows)
     out.attrs["cells_suppressed"] = suppressed
+    out.attrs["sectors_without_reference"] = sorted(set(out.loc[out["lq"].isna(), "sector"]))
     return out
 
 

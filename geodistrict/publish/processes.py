@@ -28,8 +28,9 @@ from pygeoapi.process.base import BaseProcessor
 from shapely.geometry import Point, shape
 
 from geodistrict.errors import GeodistrictError
+from geodistrict.priority.definitions import PRESETS
 from geodistrict.sources.osm import OSM_ATTRIBUTION
-from geodistrict.store import read_manifest
+from geodistrict.store import current_version, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class _DistrictProcessor(BaseProcessor):
         district = data.get("district")
         if district is None and len(self.districts) == 1:
             district = next(iter(self.districts))
-        if district not in self.districts:
+        if not isinstance(district, str) or district not in self.districts:
             raise ProcessInputError(
                 f"unknown district {district!r}; published: {sorted(self.districts)}"
             )
@@ -140,6 +141,16 @@ class RankVacantUnitsProcessor(_DistrictProcessor):
                 "minOccurs": 0,
                 "maxOccurs": 1,
             },
+            "preset": {
+                "title": "Preset",
+                "description": "Named weighting: rigenerazione (revive little-frequented "
+                "places), consolidamento (strengthen busy shopping streets) or bando (what a "
+                "regional call for Distretti del Commercio rewards); default the run's. The "
+                "weights given apply on top of it.",
+                "schema": {"type": "string", "enum": list(PRESETS)},
+                "minOccurs": 0,
+                "maxOccurs": 1,
+            },
             "method": {
                 "title": "Method",
                 "schema": {"type": "string", "enum": ["weighted_sum", "topsis"]},
@@ -159,9 +170,9 @@ class RankVacantUnitsProcessor(_DistrictProcessor):
             _metadata(
                 "rank-vacant-units",
                 ("Rank vacant units", "Classifica dei locali sfitti"),
-                "Scores and ranks the district's vacant units for reactivation with the "
-                "given criterion weights (weighted sum or TOPSIS), with the top "
-                "contributing criteria in words and recommended uses.",
+                "Scores and ranks the district's vacant units for reactivation with a "
+                "preset and criterion weights (weighted sum or TOPSIS), with the top "
+                "contributing criteria in words (English and Italian) and recommended uses.",
                 inputs,
                 ids,
             ),
@@ -179,20 +190,41 @@ class RankVacantUnitsProcessor(_DistrictProcessor):
         top = data.get("top")
         if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
             raise ProcessInputError(f"top must be a positive integer, got {top!r}")
-        ranked = rank_from_folder(self.folder(data), weights, method=method)
+        preset = data.get("preset")
+        if preset is not None and not isinstance(preset, str):
+            raise ProcessInputError(f"preset must be a name, got {preset!r}")
+        ranked = rank_from_folder(self.folder(data), weights, preset=preset, method=method)
         return self.geojson(ranked.head(top) if top else ranked)
 
 
 @lru_cache(maxsize=4)
-def _graphs(config_file: str) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph]:
-    """Walk graph and LTS-tagged bike graph of a district (from the ingestion cache)."""
+def _graphs(config_file: str) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph, dict[str, Any]]:
+    """Walk graph, LTS-tagged bike graph and isochrone options of a district.
+
+    The bike graph is scored as the pipeline's ``cycling`` step scores it
+    (way tags, default speed, crossings), and the options are the district's
+    ``cycling`` settings, so the process answers as the published layers do.
+    """
     from geodistrict.config import load_config
-    from geodistrict.cycling import add_lts
+    from geodistrict.cycling import add_lts, with_way_tags
     from geodistrict.ingest import load_base_layers
 
     config = load_config(config_file)
+    cfg = config.cycling
     layers = load_base_layers(config)
-    return layers.walk_graph, add_lts(layers.bike_graph)
+    bike = layers.bike_graph
+    if {"osmid", "tags"} <= set(layers.streets.columns):
+        bike = with_way_tags(bike, layers.streets)
+    bike = add_lts(bike, default_speed_kmh=cfg.default_speed_kmh, crossings=cfg.lts_crossings)
+    options = {
+        "threshold": cfg.lts_threshold,
+        "speeds_kmh": {
+            "walk": cfg.walk_speed_kmh,
+            "bike": cfg.bike_speed_kmh,
+            "bike_low_stress": cfg.bike_speed_kmh,
+        },
+    }
+    return layers.walk_graph, bike, options
 
 
 class IsochroneProcessor(_DistrictProcessor):
@@ -243,7 +275,8 @@ class IsochroneProcessor(_DistrictProcessor):
                 "isochrone",
                 ("Isochrones", "Isocrone"),
                 "Areas reached within the given minutes from a point, walking, cycling, or "
-                "cycling on low-stress streets only (LTS <= 2).",
+                "cycling on low-stress streets only (LTS up to the district's "
+                "cycling.lts_threshold, 2 by default).",
                 inputs,
                 ids,
             ),
@@ -285,13 +318,15 @@ class IsochroneProcessor(_DistrictProcessor):
         config_file = manifest.get("config")
         if not config_file or not Path(config_file).is_file():
             raise ProcessInputError(f"the district's configuration {config_file!r} is gone")
-        walk, bike = _graphs(config_file)
+        walk, bike, options = _graphs(config_file)
         crs = walk.graph["crs"]
         source = gpd.GeoDataFrame(
             {"name": ["point"], "kind": ["input"]}, geometry=[geom], crs=4326
         ).to_crs(crs)
         graphs = {"walk": walk} if mode == "walk" else {"bike": bike}
-        result = isochrones(graphs, source, minutes=sorted(set(minutes)))
+        # Snapped inside isochrones() to the largest strongly connected part of
+        # the mode's network: a point on a dead-end one-way street is no trap.
+        result = isochrones(graphs, source, minutes=sorted(set(minutes)), **options)
         result = result[result["mode"] == mode].reset_index(drop=True)
         return self.geojson(result)
 
@@ -338,7 +373,8 @@ class CategoryGapsProcessor(_DistrictProcessor):
             polygon = shapely.make_valid(polygon)
         if polygon.is_empty or polygon.area == 0:
             raise ProcessInputError("polygon is empty")
-        gpkg = folder / read_manifest(folder)["gpkg"]
+        version = current_version(folder)  # the manifest and the GeoPackage of one version
+        gpkg = version / read_manifest(version)["gpkg"]
         units = gpd.read_file(gpkg, layer="commercial_units")
         area = gpd.GeoSeries([polygon], crs=4326).to_crs(units.crs).iloc[0]
         inside = units[units.within(area)]

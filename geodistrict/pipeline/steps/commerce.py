@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 
 from geodistrict import commerce
-from geodistrict.config import CommerceConfig, VacancyConfig
-from geodistrict.errors import EmptyAreaError
+from geodistrict.config import CommerceConfig, DistrictConfig, VacancyConfig
+from geodistrict.errors import ConfigError, EmptyAreaError
 from geodistrict.ingest import BaseLayers
 from geodistrict.network import graph_arrays
 from geodistrict.pipeline.runner import RunContext, Step
 from geodistrict.pipeline.steps._outcome import attempt, nonempty
-from geodistrict.taxonomy import Classification, classify, load_taxonomy
+from geodistrict.taxonomy import Classification, Taxonomy, classify, load_taxonomy
 from geodistrict.vacancy import vacant_units
 
 log = logging.getLogger(__name__)
@@ -120,9 +120,21 @@ def commerce_layers(
     dists = tuple(float(d) for d in cfg.access_distances_m)
     reach_m = cfg.walk_speed_kmh * 1000.0 / 60.0 * cfg.everyday_minutes
 
+    unknown = sorted(set(cfg.retail_categories) - set(cats))
+    if unknown:
+        raise ConfigError(
+            f"commerce.retail_categories: unknown categor(ies) {unknown!r} "
+            f"(the taxonomy's: {', '.join(cats)})"
+        )
+    cdrc = cfg.centre_method == "cdrc"
     centres, labels = commerce.retail_centres(
-        units, min_units=cfg.min_centre_units, buffer_m=cfg.centre_buffer_m, vacant=vacant,
-        categories=cats,
+        units, method=cfg.centre_method,
+        min_units=cfg.cdrc_min_units if cdrc else cfg.min_centre_units,
+        resolution=cfg.cdrc_h3_resolution, min_cells=cfg.cdrc_min_cells,
+        min_cell_units=cfg.cdrc_min_cell_units, retail_categories=cfg.retail_categories,
+        buffer_m=cfg.centre_buffer_m, vacant=vacant, categories=cats,
+        perimeter=commerce.read_perimeter(cfg.duc_file) if cfg.duc_file is not None else None,
+        perimeter_mode=cfg.duc_mode,
     )  # fmt: skip
     units_out = units.copy()
     units_out["centre_id"] = labels.to_numpy()
@@ -137,10 +149,13 @@ def commerce_layers(
     for col in hex_walk.columns:
         hexes[col] = hex_walk[col].replace(np.inf, np.nan).to_numpy()
 
-    reference = commerce.load_reference_mix(cfg.reference_mix, taxonomy=tax)
+    _check_catch_all(cfg, tax)
+    reference = commerce.load_reference_mix(cfg.reference_from or cfg.reference_mix, taxonomy=tax)
     gaps = commerce.category_gaps(
-        units, area, reference, centres=centres, labels=labels, taxonomy=tax
-    )
+        units, area, reference, centres=centres, labels=labels, taxonomy=tax,
+        alpha=cfg.gap_alpha, fdr_method=cfg.gap_fdr_method,
+        catch_all=tuple(cfg.catch_all_categories),
+    )  # fmt: skip
     origins = commerce.homes(layers.buildings, layers.landuse)
     kind = "homes"
     if len(origins) == 0:
@@ -174,10 +189,28 @@ def commerce_layers(
     )
 
 
+def _check_catch_all(cfg: CommerceConfig, tax: Taxonomy) -> None:
+    unknown = [c for c in cfg.catch_all_categories if c not in tax.categories]
+    if unknown:
+        raise ConfigError(
+            f"commerce.catch_all_categories: unknown categories {unknown!r} "
+            f"(known: {', '.join(tax.categories)})"
+        )
+
+
+def _check(config: DistrictConfig) -> None:
+    """The catch-all categories and the reference mix, which need the taxonomy."""
+    cfg = config.commerce
+    tax = load_taxonomy(cfg.taxonomy)
+    _check_catch_all(cfg, tax)
+    commerce.load_reference_mix(cfg.reference_from or cfg.reference_mix, taxonomy=tax)
+
+
 #: Why a commerce layer can be empty although the district has commercial units.
 EMPTY_REASONS = {
-    "retail_centres": "no retail centre: no cluster of at least commerce.min_centre_units "
-    "commercial units",
+    "retail_centres": "no retail centre: no contiguous tract of H3 cells with at least "
+    "commerce.cdrc_min_units retail units (or, with centre_method hdbscan, no cluster of "
+    "commerce.min_centre_units), and no commerce.duc_file perimeter",
     "street_frontage": "no commercial unit lies within commerce.frontage_max_m of a street",
 }
 
@@ -216,4 +249,5 @@ STEP = Step(
     needs=("base", "surveys"),
     layers=LAYERS,
     rasters=("commercial_density.tif",),
+    check=_check,
 )

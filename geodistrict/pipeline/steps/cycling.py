@@ -86,7 +86,14 @@ def cycling_layers(
     """
     layers = layers or {}
     report = report if report is not None else Report()
-    graph = cycling.add_lts(base.bike_graph, default_speed_kmh=config.default_speed_kmh)
+    # The base graph keeps only some way tags: add the motorised modes' access
+    # (motorcar=yes over motor_vehicle=no...) from the streets layer by way id.
+    bike = base.bike_graph
+    if "tags" in base.streets.columns and "osmid" in base.streets.columns:
+        bike = cycling.with_way_tags(bike, base.streets)
+    graph = cycling.add_lts(
+        bike, default_speed_kmh=config.default_speed_kmh, crossings=config.lts_crossings
+    )
     if graph.number_of_edges() == 0:
         for name in LAYERS:
             report.skip(name, "no street of the study area may be ridden by bicycle")
@@ -103,6 +110,8 @@ def cycling_layers(
         hex_resolution=config.hex_resolution,
     )
     out: dict[str, gpd.GeoDataFrame | None] = {"bike_network": cycling.bike_network(graph)}
+    for warning in graph.graph.get("lts_warnings", []):
+        report.note("bike_network", f"LTS: {warning}")
     islands = cycling.low_stress_islands(
         graph,
         threshold=thr,
@@ -127,11 +136,25 @@ def cycling_layers(
                         + " and ".join(missing))  # fmt: skip
     else:
         scores = cycling.connectivity(
-            graph, orig, dest, threshold=thr, bikeshed_m=config.bikeshed_m
+            graph,
+            orig,
+            dest,
+            threshold=thr,
+            bikeshed_m=config.bikeshed_m,
+            detour_ratio=config.detour_ratio,
+            weights=config.connectivity_weights,
         )
         district = scores.attrs.get("district_score", float("nan"))
-        log.info("district low-stress connectivity: %.3f", district)
-        scores = scores.assign(district_score=round(district, 4))
+        per_type = scores.attrs.get("district_scores", {})
+        log.info(
+            "district low-stress connectivity (BNA): %.3f; %s",
+            district,
+            ", ".join(f"{k} {v:.3f}" for k, v in per_type.items()),
+        )
+        scores = scores.assign(
+            district_score=round(district, 4),
+            **{f"district_score_{k}": v for k, v in per_type.items()},
+        )
         scores.attrs = {}
         gaps = cycling.missing_links(
             graph,

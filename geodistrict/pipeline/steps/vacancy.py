@@ -50,7 +50,8 @@ def vacancy_layer(
     base : BaseLayers
         The district's base layers and graphs.
     config : VacancyConfig, optional
-        The ``vacancy`` section (merge distance, weights, method, Monte Carlo).
+        The ``vacancy`` section (merge distance, preset, weights, method,
+        Monte Carlo).
     surveys : mapping, optional
         Survey layers; ``vacant_units`` is used when present.
     layers : mapping, optional
@@ -99,15 +100,19 @@ def vacancy_layer(
         streets=base.streets, commercial_units=layers.get("commercial_units"),
         retail_centres=layers.get("retail_centres"), category_gaps=layers.get("category_gaps"),
         bike_network=layers.get("bike_network"), lts_threshold=lts_threshold,
-        weights=cfg.weights, method=cfg.method, runs=cfg.mc_runs, spread=cfg.mc_spread,
-        top_k=cfg.top_k, seed=cfg.seed,
+        weights=cfg.weights, preset=cfg.preset, method=cfg.method, runs=cfg.mc_runs,
+        spread=cfg.mc_spread, top_k=cfg.top_k, seed=cfg.seed,
     )  # fmt: skip
 
 
 def _check(config: DistrictConfig) -> None:
-    """Criterion names and an all-zero weighting, which only the priority module knows."""
+    """Preset and criterion names and an all-zero weighting, which only priority knows."""
     try:
-        priority.check_weights(config.vacancy.weights)
+        priority.get_preset(config.vacancy.preset)
+    except ConfigError as exc:
+        raise ConfigError(f"vacancy.preset: {exc}") from None
+    try:
+        priority.check_weights(config.vacancy.weights, preset=config.vacancy.preset)
     except ConfigError as exc:
         raise ConfigError(f"vacancy.weights: {exc}") from None
 
@@ -125,6 +130,9 @@ def _run(ctx: RunContext) -> dict[str, Any]:
                       str(text).split("; ") if part})  # fmt: skip
     if omitted:
         ctx.note("vacant_units", "criteria left out of the ranking: " + "; ".join(omitted))
+    if "recommended_uses" in layer and not layer["recommended_uses"].fillna("").astype(bool).any():
+        ctx.note("vacant_units", "no recommended use: no category is missing or under-represented "
+                 "(category_gaps) that fits the units")  # fmt: skip
     return {"vacant_units": layer}
 
 

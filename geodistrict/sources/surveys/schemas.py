@@ -299,8 +299,9 @@ FIRMS = SurveySchema(
             validator=ateco_problem,
             description="Main activity code, ATECO 2007 or 2025: division `25`, group `25.1`, "
             "class `25.11`, category or subcategory `25.11.0` / `25.11.00`, optionally "
-            "preceded by the section letter (`C25.11`). The division must exist in ATECO 2007 "
-            "and the letter, if any, must be its section.",
+            "preceded by the section letter (`C25.11`). The code must exist in ATECO 2025 "
+            "(the default) or 2007, whose codes are converted to 2025 and reported; the "
+            "letter, if any, must be the division's section in that edition.",
         ),
         SurveyField(
             "employees",

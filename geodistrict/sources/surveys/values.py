@@ -12,13 +12,10 @@ with the cell, in words the surveyor understands.
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -50,39 +47,37 @@ _SCIENTIFIC = re.compile(r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+")
 _NUMBER_BODY = re.compile(r"([+-]?)([\d.,]+)")
 _MULTI_SEPARATORS = re.compile(r"[;|,]")
 
-_ATECO_PATTERN = r"[A-Va-v]?\d{2}(?:\.\d(?:\d(?:\.\d{1,2})?)?)?"
+_ATECO_PATTERN = r"[A-Va-v]?\s*(?:\d{2}(?:\.\d(?:\d(?:\.\d{1,2})?)?)?|\d{4}|\d{6})"
 _ATECO_HELP = (
-    "an ATECO 2007/2025 code such as 25, 25.1, 25.11, 25.11.0 or 25.11.00, optionally "
-    "preceded by the section letter (C25.11); keep the leading zero (01.11) by formatting "
-    "the column as text in Excel"
+    "an ATECO 2025 or 2007 code such as 25, 25.1, 25.11, 25.11.0, 25.11.00, 2511 or "
+    "251100, optionally preceded by the section letter (C25.11); keep the leading zero "
+    "(01.11) by formatting the column as text in Excel"
 )
-_ATECO_PARTS = re.compile(r"([A-Va-v])?(\d{2})(?:\.\d(?:\d(?:\.\d{1,2})?)?)?")
-
-
-@lru_cache(maxsize=1)
-def _ateco_sections() -> dict[str, str]:
-    """The section letter of each ATECO 2007 division (``"25"`` → ``"C"``)."""
-    text = resources.files("geodistrict").joinpath("data/ateco2007.csv").read_text("utf-8")
-    rows = csv.DictReader(text.splitlines())
-    return {r["code"]: r["section"] for r in rows if r["level"] == "division"}
+_ATECO_PARTS = re.compile(r"([A-Va-v])?(\d{2}(?:\.\d(?:\d(?:\.\d{1,2})?)?)?|\d{4}|\d{6})")
 
 
 def ateco_parts(code: str) -> tuple[str | None, str] | None:
-    """Section letter (upper case, or ``None``) and division of a well-formed ATECO code.
+    """Section letter (upper case, or ``None``) and dotted code of a well-formed ATECO code.
 
-    Spaces are ignored; returns ``None`` when the code is malformed.  Whether
-    the division exists is :func:`ateco_problem`'s business.
+    Spaces are ignored and compact codes get their dots (``2511`` → ``25.11``,
+    ``251100`` → ``25.11.00``); returns ``None`` when the code is malformed.
+    Whether the code exists is :func:`ateco_problem`'s business.
 
     Examples
     --------
     >>> ateco_parts("c 25.11"), ateco_parts("25.11.00"), ateco_parts("2511")
-    (('C', '25'), (None, '25'), None)
+    (('C', '25.11'), (None, '25.11.00'), (None, '25.11'))
+    >>> ateco_parts("25111"), ateco_parts("1.11")
+    (None, None)
     """
     match = _ATECO_PARTS.fullmatch(re.sub(r"\s+", "", str(code)))
     if match is None:
         return None
     letter = match.group(1).upper() if match.group(1) else None
-    return letter, match.group(2)
+    digits = match.group(2)
+    if "." not in digits and len(digits) > 2:
+        digits = ".".join([digits[:2], digits[2:4], digits[4:]]).rstrip(".")
+    return letter, digits
 
 
 def ateco_problem(code: str) -> str | None:
@@ -91,40 +86,28 @@ def ateco_problem(code: str) -> str | None:
     The one check of ATECO codes: the survey reader calls it on every cell of
     the ``ateco`` column (so ``geodistrict check`` finds what
     :func:`geodistrict.production.classify_ateco` would reject), and
-    ``classify_ateco`` calls it on frames built in Python.  A code is valid
-    when it is well formed (``25``, ``25.1``, ``25.11``, ``25.11.0``,
-    ``25.11.00``, optionally ``C25.11``), its division exists in ATECO 2007
-    (``geodistrict/data/ateco2007.csv``) and its section letter, if any, is
-    the division's.
+    ``classify_ateco`` runs the same check on frames built in Python.  A code
+    is valid when it is well formed (``25``, ``25.1``, ``25.11``, ``25.11.0``,
+    ``25.11.00``, ``2511``, ``251100``, optionally ``C25.11`` or ``C 25.11``),
+    exists in ATECO 2025 or in ATECO 2007 (a 2007 code must have an ATECO 2025
+    counterpart) and its section letter, if any, is its division's in one of
+    them: see :func:`geodistrict.production.resolve_ateco`.
 
     Examples
     --------
-    >>> ateco_problem("25.11") is None, ateco_problem("C25.11") is None
+    >>> ateco_problem("25.11") is None, ateco_problem("K62.10") is None
     (True, True)
     >>> print(ateco_problem("34.10").split(" (")[0])
-    ATECO division '34' does not exist in ATECO 2007
+    ATECO division '34' does not exist in ATECO 2025 nor 2007
     >>> print(ateco_problem("A25.11").split(";")[0])
     section letter 'A' does not match division 25, which is in section C
     """
-    parts = ateco_parts(code)
-    if parts is None:
-        return f"malformed ATECO code; expected {_ATECO_HELP}"
-    letter, division = parts
-    sections = _ateco_sections()
-    if division not in sections:
-        gaps = ", ".join(f"{d:02d}" for d in range(1, 100) if f"{d:02d}" not in sections)
-        return (
-            f"ATECO division {division!r} does not exist in ATECO 2007 (there are no "
-            f"divisions {gaps}); check the code"
-        )
-    if letter is not None and letter != sections[division]:
-        rest = re.sub(r"\s+", "", str(code))[1:]
-        return (
-            f"section letter {letter!r} does not match division {division}, which is in "
-            f"section {sections[division]}; write '{sections[division]}{rest}' or leave the "
-            "letter out"
-        )
-    return None
+    # The ATECO tables and the 2007 -> 2025 correspondence live with the
+    # production analyses; imported here, when a code is checked, to keep the
+    # survey reader importable on its own.
+    from geodistrict.production.ateco import ateco_code_problem
+
+    return ateco_code_problem(code)
 
 
 class _BadValueError(Exception):
