@@ -45,7 +45,8 @@ from geodistrict.errors import (
     SurveyError,
 )
 
-# Public name -> module that defines it; imported lazily by __getattr__ (PEP 562).
+# Public name -> module that defines it ("module:name" when the name differs, so that no
+# front-door function shadows a subpackage); imported lazily by __getattr__ (PEP 562).
 _LAZY: dict[str, str] = {
     # base layers, pipeline, outputs
     "BaseLayers": "geodistrict.ingest",
@@ -64,6 +65,10 @@ _LAZY: dict[str, str] = {
     # surveys
     "read_survey": "geodistrict.sources.surveys",
     "read_surveys": "geodistrict.sources.surveys",
+    "write_xlsform": "geodistrict.sources.surveys",
+    "read_register": "geodistrict.sources.register",
+    "match_register": "geodistrict.sources.register",
+    "geocode_addresses": "geodistrict.geocode:geocode",
     "VACANT_UNITS": "geodistrict.sources.surveys",
     "FIRMS": "geodistrict.sources.surveys",
     # commerce
@@ -128,7 +133,8 @@ _LAZY: dict[str, str] = {
 # Subpackages reachable as attributes (gd.network, gd.cycling, ...).
 _SUBMODULES = {
     "area", "catalogue", "commerce", "cycling", "hexagons", "ingest", "network", "pipeline",
-    "priority", "production", "siting", "store", "taxonomy", "vacancy", "publish",
+    "priority", "production", "siting", "store", "taxonomy", "vacancy", "publish", "fieldwork",
+    "geocode",
 }  # fmt: skip
 
 if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
@@ -160,6 +166,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
         missing_links,
         origins,
     )
+    from geodistrict.geocode import geocode as geocode_addresses
     from geodistrict.ingest import BaseLayers, load_base_layers
     from geodistrict.network import accessibility, build_graph, graph_arrays, nearest_nodes
     from geodistrict.pipeline import run
@@ -192,7 +199,14 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
         service_sites,
     )
     from geodistrict.siting import maximal_covering
-    from geodistrict.sources.surveys import FIRMS, VACANT_UNITS, read_survey, read_surveys
+    from geodistrict.sources.register import match_register, read_register
+    from geodistrict.sources.surveys import (
+        FIRMS,
+        VACANT_UNITS,
+        read_survey,
+        read_surveys,
+        write_xlsform,
+    )
     from geodistrict.store import read_manifest, write_layers
     from geodistrict.taxonomy import classify_units, load_taxonomy
     from geodistrict.vacancy import (
@@ -246,6 +260,7 @@ __all__ = [
     "diversity",
     "firm_clusters",
     "firms_layer",
+    "geocode_addresses",
     "get_preset",
     "graph_arrays",
     "homes",
@@ -260,6 +275,7 @@ __all__ = [
     "low_stress_islands",
     "match_expansion",
     "match_firms",
+    "match_register",
     "maximal_covering",
     "missing_links",
     "nearest_nodes",
@@ -272,6 +288,7 @@ __all__ = [
     "rank_vacant_units",
     "read_lq_reference",
     "read_manifest",
+    "read_register",
     "read_survey",
     "read_surveys",
     "rescore",
@@ -289,12 +306,14 @@ __all__ = [
     "walking_coverage",
     "write_density_raster",
     "write_layers",
+    "write_xlsform",
 ]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
+        module, _, attribute = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module), attribute or name)
         globals()[name] = value  # later lookups skip this function
         return value
     if name in _SUBMODULES:

@@ -203,6 +203,20 @@ _LAYERS = [
         step="production",
     ),
     LayerInfo(
+        "firm_coverage",
+        "Questionnaire coverage against the business register",
+        "Copertura del questionario rispetto al Registro Imprese",
+        "Active local units of the business register and questionnaire respondents by "
+        "municipality, ATECO section and for the district, with the response rate; "
+        "counts below k firms are suppressed, with secondary suppression along the totals.",
+        "Unità locali attive del Registro Imprese e imprese che hanno risposto al "
+        "questionario per comune, sezione ATECO e per il distretto, con il tasso di "
+        "risposta; i conteggi sotto k imprese sono soppressi, con soppressione secondaria "
+        "sui totali.",
+        sources=("register", "survey"),
+        step="production",
+    ),
+    LayerInfo(
         "vacant_units",
         "Vacant units and reactivation priority",
         "Locali sfitti e priorità di riattivazione",

@@ -16,7 +16,8 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "data" not in p.relative_to
 # Analyses: plain functions over GeoDataFrames and graphs, knowing nothing of the
 # configuration file, the ingestion or the pipeline.
 ANALYSES = ("commerce", "cycling", "production", "priority", "vacancy", "taxonomy",
-            "siting", "hexagons", "network", "sources/surveys")  # fmt: skip
+            "siting", "hexagons", "network", "sources/surveys", "geocode",
+            "sources/register", "fieldwork")  # fmt: skip
 
 
 def _imports(path: Path) -> set[str]:

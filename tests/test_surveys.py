@@ -456,7 +456,9 @@ def test_choice_definitions_are_checked() -> None:
 FIRMS_HEADER = "firm_id,name,lon,lat,ateco"
 
 
-@pytest.mark.parametrize("code", ["25111", "25.111", "1.11", "C-25.11", "25.1.1", "ATECO", "25,11"])
+@pytest.mark.parametrize(
+    "code", ["25111", "25.111", "1.11", "C-25.11", "25.1.1", "ATECO", "25,11"]
+)
 def test_malformed_ateco(tmp_path: Path, code: str) -> None:
     path = _write(tmp_path, f'{FIRMS_HEADER}\nF1,Rossi Srl,24.94,60.17,"{code}"\n')
     (problem,) = _problems(path, FIRMS)
@@ -1007,3 +1009,170 @@ def test_field_units_and_validators_are_checked() -> None:
         SurveyField("rent", "float", units=("€/mese",))
     with pytest.raises(ValueError, match="validator"):
         SurveyField("rent", "float", validator=lambda text: None)
+
+
+# --- Excel files that would exhaust the memory or the parser (issue 13) ------------------
+
+
+def _xlsx_with_part(tmp_path: Path, name: str, part: str, chunks: Callable[[], object]) -> Path:
+    """A real workbook (the sample header and one row) whose ``part`` is replaced by ``chunks``."""
+    import zipfile
+
+    source = tmp_path / "source.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(VACANT_HEADER.split(","))
+    sheet.append(GOOD_ROW.split(","))
+    book.save(source)
+    target = tmp_path / name
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        assert part in src.namelist()
+        for info in src.infolist():
+            if info.filename != part:
+                dst.writestr(info, src.read(info))
+                continue
+            with dst.open(part, "w", force_zip64=True) as out:
+                for chunk in chunks():  # type: ignore[attr-defined]
+                    out.write(chunk)
+    return target
+
+
+_SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+_SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def _rows(n: int, *, numbered: bool = False) -> Callable[[], object]:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield _SHEET_HEAD
+        block = 10_000
+        for start in range(0, n, block):
+            if numbered:
+                yield b"".join(
+                    b'<row r="%d"><c r="A%d" t="n"><v>1</v></c></row>' % (i + 1, i + 1)
+                    for i in range(start, min(n, start + block))
+                )
+            else:
+                yield b'<row><c t="n"><v>1</v></c></row>' * min(block, n - start)
+        yield _SHEET_TAIL
+
+    return chunks
+
+
+def _billion_laughs() -> Callable[[], object]:
+    entities = ['<!ENTITY lol0 "lol">'] + [
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
+    ]
+    text = (
+        '<?xml version="1.0"?>\n<!DOCTYPE worksheet [' + "".join(entities) + "]>"
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    return lambda: [text.encode()]
+
+
+def _external_entity() -> Callable[[], object]:
+    text = (
+        '<?xml version="1.0"?>\n<!DOCTYPE workbook [<!ENTITY secret SYSTEM '
+        '"file:///etc/passwd">]><workbook xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main"><sheets><sheet name="&secret;" sheetId="1"/></sheets>'
+        "</workbook>"
+    )
+    return lambda: [text.encode()]
+
+
+def _far_cells() -> Callable[[], object]:
+    body = b'<row r="1"><c r="XFD1" t="n"><v>1</v></c></row>'
+    return lambda: [_SHEET_HEAD, body, _SHEET_TAIL]
+
+
+def _check_rss(config: Path) -> tuple[int, str, int]:
+    """``geodistrict check`` in a child process: exit status, stderr and peak RSS (bytes)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import resource, sys\n"
+        "from geodistrict.cli import main\n"
+        f"status = main(['check', {str(config)!r}])\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+        "print('PEAK', peak, file=sys.stderr)\n"
+        "sys.exit(status)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    peak = int(done.stderr.rsplit("PEAK ", 1)[1].split()[0])
+    return done.returncode, done.stderr, peak
+
+
+_BOMBS: dict[str, tuple[str, Callable[[], Callable[[], object]], str]] = {
+    # 5 million rows in ~0.5 MB: the sheet expands to 165 MiB
+    "rows_bytes": ("xl/worksheets/sheet1.xml", lambda: _rows(5_000_000), "expands to"),
+    # fewer bytes, too many rows: counted while parsing, stopped at the first row over
+    "rows_count": ("xl/worksheets/sheet1.xml", lambda: _rows(150_000, numbered=True), "rows"),
+    "billion_laughs": ("xl/worksheets/sheet1.xml", _billion_laughs, "DTD"),
+    "external_entity": ("xl/workbook.xml", _external_entity, "DTD"),
+    "far_cells": ("xl/worksheets/sheet1.xml", _far_cells, "columns"),
+}
+
+
+@pytest.mark.parametrize("bomb", _BOMBS)
+def test_excel_bombs_are_refused_with_a_survey_error(tmp_path: Path, bomb: str) -> None:
+    part, make, words = _BOMBS[bomb]
+    path = _xlsx_with_part(tmp_path, "bomb.xlsx", part, make())
+    assert path.stat().st_size < 2 * 2**20
+    with pytest.raises(SurveyError) as info:
+        read_survey(path, VACANT_UNITS)
+    (problem,) = info.value.problems
+    assert problem.file == str(path) and "cannot read the Excel file" in problem.message
+    assert words in problem.message, problem.message
+
+
+def test_workbook_limits_leave_real_files_alone(tmp_path: Path) -> None:
+    rows = 3_000
+    path = _xlsx_with_part(tmp_path, "big.xlsx", "xl/worksheets/sheet1.xml", lambda: [
+        _SHEET_HEAD,
+        b'<row r="1">' + b"".join(
+            b'<c r="%s1" t="inlineStr"><is><t>%s</t></is></c>' % (col.encode(), name.encode())
+            for col, name in zip("ABCDEFGHIJK", VACANT_HEADER.split(","), strict=True)
+        ) + b"</row>",
+        *(
+            b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>U%d</t></is></c>'
+            b'<c r="C%d"><v>24.94</v></c><c r="D%d"><v>60.17</v></c></row>'
+            % (i, i, i, i, i)
+            for i in range(2, rows + 2)
+        ),
+        _SHEET_TAIL,
+    ])  # fmt: skip
+    frame = read_survey(path, VACANT_UNITS, area_lonlat=HELSINKI)
+    assert len(frame) == rows and frame["unit_id"].iloc[-1] == f"U{rows + 1}"
+
+
+def test_a_file_that_is_no_zip_is_a_survey_error(tmp_path: Path) -> None:
+    path = tmp_path / "finto.xlsx"
+    path.write_text("unit_id,lon,lat\n", encoding="utf-8")
+    with pytest.raises(SurveyError, match=r"not an \.xlsx workbook"):
+        read_survey(path, VACANT_UNITS)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("bomb", ["rows_bytes", "billion_laughs"])
+def test_check_refuses_excel_bombs_in_bounded_memory(tmp_path: Path, bomb: str) -> None:
+    import yaml
+
+    part, make, words = _BOMBS[bomb]
+    path = _xlsx_with_part(tmp_path, "sfitti.xlsx", part, make())
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load((root / "config" / "sample.yml").read_text(encoding="utf-8"))
+    config["surveys"] = {"vacant_units": str(path)}
+    config_path = tmp_path / "distretto.yml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    status, stderr, peak = _check_rss(config_path)
+    assert status == 2, stderr
+    assert "Traceback" not in stderr and "sfitti.xlsx" in stderr and words in stderr
+    assert peak < 2**30, f"peak RSS {peak / 2**20:.0f} MiB"

@@ -53,6 +53,26 @@ spacing-insensitively, and store the code; a value that means none is a
 problem listing the Italian labels, then the codes (see
 :func:`~geodistrict.sources.surveys.schema.choices_table`).
 
+KoboToolbox and ODK
+-------------------
+Exports of a KoboToolbox or ODK form (CSV or XLSX) are read as they come:
+group prefixes (``impresa/ateco``, ``impresa-ateco``), multiple choices as
+space-separated codes or one 0/1 column per choice, a geopoint as
+``lat lon alt accuracy`` or split columns, meta columns (``_uuid``,
+``_submission_time``...) kept aside, and repeated submissions of one firm
+reduced to the latest with a WARNING (see
+:mod:`~geodistrict.sources.surveys.exports`).
+:func:`~geodistrict.sources.surveys.forms.write_xlsform` writes the form
+itself from the same schema (``geodistrict form firms --to imprese.xlsx``).
+
+Limits
+------
+Excel workbooks are inspected before loading
+(:mod:`~geodistrict.sources.surveys.xlsx`): at most 100,000 rows, 1,000
+columns and 2 million cells, 100 MiB per uncompressed part, and no DTD or XML
+entity; CSV files at most 100 MiB.  A file over a bound is a
+:class:`~geodistrict.errors.SurveyError` naming it.
+
 Several files
 -------------
 :func:`read_surveys` reads every file before raising, and one
@@ -70,8 +90,12 @@ Layout
 * :mod:`~geodistrict.sources.surveys.readers`: :func:`read_survey` and the file formats;
 * :mod:`~geodistrict.sources.surveys.checks`: every problem of a file, and the result;
 * :mod:`~geodistrict.sources.surveys.schemas`: :data:`VACANT_UNITS` and :data:`FIRMS`.
+* :mod:`~geodistrict.sources.surveys.exports`: KoboToolbox/ODK exports;
+* :mod:`~geodistrict.sources.surveys.xlsx`: the safety checks of Excel files;
+* :mod:`~geodistrict.sources.surveys.forms`: the XLSForm questionnaires.
 """
 
+from geodistrict.sources.surveys.forms import write_xlsform, xlsform_sheets
 from geodistrict.sources.surveys.readers import read_survey, read_surveys
 from geodistrict.sources.surveys.schema import (
     LAT,
@@ -98,4 +122,6 @@ __all__ = [
     "read_survey",
     "read_surveys",
     "schema_table",
+    "write_xlsform",
+    "xlsform_sheets",
 ]

@@ -30,6 +30,7 @@ from geodistrict.sources.surveys.schema import (
     LAT,
     LON,
     SurveySchema,
+    _value_key,
 )
 from geodistrict.sources.surveys.values import (
     _BadValueError,
@@ -42,13 +43,23 @@ logger = logging.getLogger(__name__)
 
 _RESERVED_COLUMNS = frozenset({"source_row", "geometry"})
 
+SAME_PLACE_M = 30.0
+"""Two submissions of an export with the same name this close (metres) are one entity."""
+
 
 @dataclass
 class _RawTable:
     """A file read as text/typed cells, before any check.
 
     ``columns[j][i]`` is the cell of column ``j`` in data row ``i``, whose
-    spreadsheet number is ``rows[i]``.
+    spreadsheet number is ``rows[i]``.  A KoboToolbox/ODK export
+    (:func:`~geodistrict.sources.surveys.exports.adapt_export`) also sets
+    ``field_of`` (columns that select a field by the export's naming),
+    ``meta`` (its meta columns: kept, never reported as unknown),
+    ``submitted`` (the submission time of each row; ``None`` for a file that
+    is no export), ``position_header`` (the geopoint column that gave
+    ``lon``/``lat``, named in their problems) and ``bad_position`` (rows whose
+    geopoint was already reported).
     """
 
     headers: list[str]
@@ -57,6 +68,11 @@ class _RawTable:
     decimal_comma: bool
     geometry: gpd.GeoSeries | None = None
     problems: list[Problem] = field(default_factory=list)
+    field_of: dict[int, str] = field(default_factory=dict)
+    meta: set[int] = field(default_factory=set)
+    submitted: list[pd.Timestamp | None] | None = None
+    position_header: str | None = None
+    bad_position: set[int] = field(default_factory=set)
 
 
 def _file_problem(path: Path, message: str) -> Problem:
@@ -104,7 +120,9 @@ def _check_and_build(
                 continue
             header = f"column_{_excel_column_letter(j)}"
             raw.headers[j] = header
-        name = schema.match_header(header)
+        if j in raw.meta:
+            continue
+        name = raw.field_of.get(j) or schema.match_header(header)
         if name is None:
             extras.append((j, header))
         elif has_geometry and name in _COORDS:
@@ -209,6 +227,34 @@ def _check_and_build(
         values[fld.name] = converted
         bad_cells[fld.name] = bad
 
+    # Positions.
+    if has_geometry:
+        assert raw.geometry is not None
+        points = _check_geometries(raw.geometry, raw.rows, file, area_lonlat, problems)
+    else:
+        points = _check_lonlat(
+            values,
+            bad_cells,
+            raw,
+            mapped,
+            file,
+            area_lonlat,
+            problems,
+            all_present=LON in mapped and LAT in mapped,
+        )
+
+    # Repeated submissions of an export: the latest is kept, the others reported.
+    warnings: list[Problem] = []
+    if raw.submitted is not None:
+        dropped, warnings = _repeated_submissions(schema, values, points, raw, mapped, file)
+        if dropped:
+            dropped_rows = {raw.rows[i] for i in dropped}
+            problems = [p for p in problems if p.row not in dropped_rows]
+            keep = [i for i in range(n_rows) if i not in dropped]
+            values = {name: [column[i] for i in keep] for name, column in values.items()}
+            points = [points[i] for i in keep]
+            raw = _subset(raw, keep)
+
     # Unique ids.
     if schema.id_field is not None and schema.id_field in mapped:
         header = raw.headers[mapped[schema.id_field]]
@@ -229,22 +275,6 @@ def _check_and_build(
                     )
                 )
 
-    # Positions.
-    if has_geometry:
-        assert raw.geometry is not None
-        points = _check_geometries(raw.geometry, raw.rows, file, area_lonlat, problems)
-    else:
-        points = _check_lonlat(
-            values,
-            bad_cells,
-            raw,
-            mapped,
-            file,
-            area_lonlat,
-            problems,
-            all_present=LON in mapped and LAT in mapped,
-        )
-
     if problems:
         problems.sort(key=lambda p: (p.row is not None, p.row or 0))
         raise SurveyError(path, problems)
@@ -252,7 +282,143 @@ def _check_and_build(
     if has_geometry:
         values[LON] = [p.x if p is not None else None for p in points]
         values[LAT] = [p.y if p is not None else None for p in points]
-    return _frame(schema, values, raw, kept, points, file, crs)
+    result = _frame(schema, values, raw, kept, points, file, crs)
+    if warnings:
+        logger.warning(
+            "%s: %d repeated submission(s) left out, the latest of each kept:\n%s",
+            file,
+            len(warnings),
+            "\n".join(f"  - {w}" for w in warnings),
+        )
+    result.attrs["warnings"] = warnings
+    return result
+
+
+def _subset(raw: _RawTable, keep: list[int]) -> _RawTable:
+    """The rows ``keep`` (indices) of a table, everything else alike."""
+    return _RawTable(
+        raw.headers,
+        [[column[i] for i in keep] for column in raw.columns],
+        [raw.rows[i] for i in keep],
+        raw.decimal_comma,
+        problems=raw.problems,
+        field_of=raw.field_of,
+        meta=raw.meta,
+        submitted=None if raw.submitted is None else [raw.submitted[i] for i in keep],
+        position_header=raw.position_header,
+        bad_position={k for k, i in enumerate(keep) if i in raw.bad_position},
+    )
+
+
+def _metres(a: Point, b: Point) -> float:
+    """Great-circle distance between two lon/lat points, in metres."""
+    lon1, lat1, lon2, lat2 = map(math.radians, (a.x, a.y, b.x, b.y))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6_371_008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _repeated_submissions(
+    schema: SurveySchema,
+    values: dict[str, list[object]],
+    points: list[Point | None],
+    raw: _RawTable,
+    mapped: dict[str, int],
+    file: str,
+) -> tuple[set[int], list[Problem]]:
+    """Rows (indices) of an export submitted again later, and a warning for each.
+
+    Two rows are one entity when they share the identifier, or when every
+    ``same_entity`` text is the same (case, accents and spacing aside) and
+    their positions lie within :data:`SAME_PLACE_M`; of each such group the
+    row submitted last (ties: the lower one in the file) is kept.
+    """
+    n = len(raw.rows)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    reasons: dict[tuple[int, int], str] = {}
+
+    def join(i: int, j: int, reason: str) -> None:
+        a, b = find(i), find(j)
+        if a != b:
+            parent[b] = a
+        reasons.setdefault((min(i, j), max(i, j)), reason)
+
+    if schema.id_field is not None and schema.id_field in mapped:
+        first: dict[object, int] = {}
+        for i, ident in enumerate(values[schema.id_field]):
+            if ident is not None:
+                join(first.setdefault(ident, i), i, f"same {schema.id_field} {ident!r}")
+    names = [f for f in schema.same_entity if f in mapped]
+    if names and len(names) == len(schema.same_entity):
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for i in range(n):
+            texts = [values[f][i] for f in names]
+            if points[i] is None or any(t is None for t in texts):
+                continue
+            groups.setdefault(tuple(_value_key(str(t)) for t in texts), []).append(i)
+        for key, members in groups.items():
+            for a, i in enumerate(members):
+                for j in members[a + 1 :]:
+                    pi, pj = points[i], points[j]
+                    assert pi is not None and pj is not None
+                    distance = _metres(pi, pj)
+                    if distance <= SAME_PLACE_M:
+                        what = " and ".join(f"{f} {t!r}" for f, t in zip(names, key, strict=True))
+                        join(i, j, f"same {what}, {distance:.0f} m apart")
+    clusters: dict[int, list[int]] = {}
+    for i in range(n):
+        clusters.setdefault(find(i), []).append(i)
+    submitted = raw.submitted or [None] * n
+    dropped: set[int] = set()
+    warnings: list[Problem] = []
+    id_header = raw.headers[mapped[schema.id_field]] if schema.id_field in mapped else None
+    for members in clusters.values():
+        if len(members) < 2:
+            continue
+
+        def order(i: int) -> tuple[bool, pd.Timestamp, int]:
+            stamp = submitted[i]
+            return (
+                stamp is not None,
+                stamp if stamp is not None else pd.Timestamp(0, tz="UTC"),
+                i,
+            )
+
+        kept = max(members, key=order)
+        when = submitted[kept]
+        shown = f", submitted {when.isoformat()}" if when is not None else ", lower in the file"
+        for i in sorted(members):
+            if i == kept:
+                continue
+            dropped.add(i)
+            reason = reasons.get((min(i, kept), max(i, kept))) or next(
+                r for (a, b), r in reasons.items() if i in (a, b)
+            )
+            ident = values[schema.id_field][i] if schema.id_field in mapped else None
+            stamp = submitted[i]
+            this = f" (submitted {stamp.isoformat()})" if stamp is not None else ""
+            warnings.append(
+                Problem(
+                    file,
+                    raw.rows[i],
+                    id_header,
+                    ident,
+                    f"repeated submission{this} of the {schema.name} entry in row "
+                    f"{raw.rows[kept]} ({reason}); row {raw.rows[kept]}{shown}, is kept and "
+                    "this one left out",
+                )
+            )
+    warnings.sort(key=lambda p: p.row or 0)
+    return dropped, warnings
 
 
 def _near_message(schema: SurveySchema, near: list[tuple[str, str]]) -> str:
@@ -288,9 +454,9 @@ def _check_lonlat(
     """Check the lon/lat pairs of a table; return the points (``None`` if bad)."""
     if not all_present:
         return [None] * len(raw.rows)
-    column = f"{raw.headers[mapped[LON]]}/{raw.headers[mapped[LAT]]}"
+    column = raw.position_header or f"{raw.headers[mapped[LON]]}/{raw.headers[mapped[LAT]]}"
     points: list[Point | None] = []
-    skip = bad_cells[LON] | bad_cells[LAT]
+    skip = bad_cells[LON] | bad_cells[LAT] | raw.bad_position
     for i, row in enumerate(raw.rows):
         lon, lat = values[LON][i], values[LAT][i]
         if i in skip:
@@ -375,6 +541,12 @@ def _frame(
     data: dict[str, pd.Series] = {f.name: _series(values[f.name], f.kind) for f in schema.fields}
     data["source_row"] = pd.Series(raw.rows, dtype="int64")
     used = set(data) | _RESERVED_COLUMNS
+    for j in sorted(raw.meta):
+        name = raw.headers[j]
+        while name in used:
+            name = f"{name}_"
+        used.add(name)
+        data[name] = pd.Series(raw.columns[j])
     kept: list[str] = []
     for j, header, note in extras:
         name = header

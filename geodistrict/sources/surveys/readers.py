@@ -29,8 +29,10 @@ from geodistrict.sources.surveys.checks import (
     _RawTable,
     _row_is_blank,
 )
+from geodistrict.sources.surveys.exports import adapt_export
 from geodistrict.sources.surveys.schema import SurveySchema
 from geodistrict.sources.surveys.values import _is_missing
+from geodistrict.sources.surveys.xlsx import MAX_COLUMNS, MAX_ROWS, MAX_TEXT_BYTES, check_workbook
 
 __all__ = ["read_survey", "read_surveys"]
 
@@ -135,6 +137,7 @@ def read_survey(
             p,
             [_file_problem(p, f"unsupported file type {suffix!r}{hint}; use one of {supported}")],
         )
+    raw = adapt_export(raw, schema, p)
     return _check_and_build(raw, schema, p, area_lonlat=area_lonlat, crs=crs)
 
 
@@ -243,6 +246,18 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_delimited(path: Path) -> _RawTable:
+    size = path.stat().st_size
+    if size > MAX_TEXT_BYTES:
+        raise SurveyError(
+            path,
+            [
+                _file_problem(
+                    path,
+                    f"file is {size / 2**20:,.0f} MiB, more than a survey file may be "
+                    f"({MAX_TEXT_BYTES // 2**20} MiB)",
+                )
+            ],
+        )
     data = path.read_bytes()
     text, encoding = _decode(data)
     if not text.strip():
@@ -271,6 +286,27 @@ def _table_from_records(path: Path, records: list[list[object]], decimal_comma: 
     problems: list[Problem] = []
     columns: list[list[object]] = [[] for _ in range(width)]
     rows: list[int] = []
+    if len(records) - start - 1 > MAX_ROWS:
+        raise SurveyError(
+            path,
+            [
+                _file_problem(
+                    path,
+                    f"file has {len(records) - start - 1:,} rows below the header, more than "
+                    f"a survey file may have ({MAX_ROWS:,})",
+                )
+            ],
+        )
+    if width > MAX_COLUMNS:
+        raise SurveyError(
+            path,
+            [
+                _file_problem(
+                    path, f"header has {width:,} columns, more than a survey file may have "
+                    f"({MAX_COLUMNS:,})"
+                )
+            ],
+        )  # fmt: skip
     for index in range(start + 1, len(records)):
         record = list(records[index])
         row = index + 1
@@ -298,6 +334,7 @@ def _table_from_records(path: Path, records: list[list[object]], decimal_comma: 
 
 
 def _read_excel(path: Path, layer: str | None) -> _RawTable:
+    check_workbook(path)  # size, rows, columns and no DTD, before openpyxl opens it
     try:
         with pd.ExcelFile(path, engine="openpyxl") as book:
             sheets = [str(s) for s in book.sheet_names]
@@ -318,7 +355,15 @@ def _read_excel(path: Path, layer: str | None) -> _RawTable:
             )
     except SurveyError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+    except (
+        OSError,
+        ValueError,  # defusedxml's refusals too
+        KeyError,
+        TypeError,
+        EOFError,
+        SyntaxError,  # xml.etree's ParseError and lxml's XMLSyntaxError
+        zipfile.BadZipFile,
+    ) as exc:
         raise SurveyError(
             path, [_file_problem(path, f"cannot read the Excel file: {exc}")]
         ) from exc

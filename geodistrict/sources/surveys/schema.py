@@ -216,6 +216,10 @@ class SurveyField:
         For ``str`` fields: called with the text of each value that passed
         ``pattern``; returns ``None`` when the value is acceptable, else the
         problem in words (e.g. an ATECO division that does not exist).
+    label_it, label_en : str
+        The question as a questionnaire asks it, in Italian and English
+        (what :func:`~geodistrict.sources.surveys.forms.write_xlsform` prints);
+        default: the name with ``_`` read as a space.
     """
 
     name: str
@@ -233,6 +237,8 @@ class SurveyField:
     units: tuple[str, ...] = ()
     validator: Callable[[str], str | None] | None = field(default=None, compare=False)
     options: tuple[Choice, ...] = ()
+    label_it: str = ""
+    label_en: str = ""
     _choice_index: dict[str, str] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
@@ -249,6 +255,9 @@ class SurveyField:
             )
         if not re.fullmatch(r"[a-z][a-z0-9_]*", self.name):
             raise ParameterError(f"field name {self.name!r} must be lower-case snake case")
+        for label in ("label_it", "label_en"):
+            if not getattr(self, label):
+                object.__setattr__(self, label, self.name.replace("_", " "))
         if self.kind not in _KINDS:
             raise ParameterError(f"field {self.name!r}: unknown kind {self.kind!r}")
         self._set_options()
@@ -383,11 +392,22 @@ class SurveySchema:
         geometry (CSV, Excel) need fields named ``lon`` and ``lat``.
     id_field : str, optional
         Field whose values must be unique in a file.
+    same_entity : tuple of str
+        Text fields that, with the position, name one entity (a firm's
+        ``name``): in a KoboToolbox/ODK export two submissions with the same
+        values there and positions within
+        :data:`~geodistrict.sources.surveys.checks.SAME_PLACE_M` metres are
+        one entity submitted twice (as are two with the same ``id_field``).
+    title_it, title_en : str
+        Title of the questionnaire, in Italian and English.
     """
 
     name: str
     fields: tuple[SurveyField, ...]
     id_field: str | None = None
+    same_entity: tuple[str, ...] = ()
+    title_it: str = ""
+    title_en: str = ""
     _by_key: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
     _by_core: dict[str, str | None] = field(init=False, repr=False, compare=False, hash=False)
 
@@ -419,6 +439,15 @@ class SurveySchema:
             raise ParameterError(
                 f"schema {self.name!r}: id_field {self.id_field!r} is not a field"
             )
+        same = (self.same_entity,) if isinstance(self.same_entity, str) else self.same_entity
+        object.__setattr__(self, "same_entity", tuple(same))
+        if not set(self.same_entity) <= set(names):
+            raise ParameterError(
+                f"schema {self.name!r}: same_entity {self.same_entity!r} are not all fields"
+            )
+        for title in ("title_it", "title_en"):
+            if not getattr(self, title):
+                object.__setattr__(self, title, self.name.replace("_", " "))
 
     @property
     def field_names(self) -> tuple[str, ...]:

@@ -25,6 +25,8 @@ def _lon_field(description_suffix: str = "") -> SurveyField:
     return SurveyField(
         LON,
         "float",
+        label_it="Longitudine (gradi decimali, WGS 84)",
+        label_en="Longitude (decimal degrees, WGS 84)",
         aliases=("longitudine", "longitude", "lng", "long", "x", "coord_x", "coordinata_x"),
         units=_DEGREES,
         description=(
@@ -39,6 +41,8 @@ def _lat_field(description_suffix: str = "") -> SurveyField:
     return SurveyField(
         LAT,
         "float",
+        label_it="Latitudine (gradi decimali, WGS 84)",
+        label_en="Latitude (decimal degrees, WGS 84)",
         aliases=("latitudine", "latitude", "y", "coord_y", "coordinata_y"),
         units=_DEGREES,
         description=(
@@ -83,6 +87,8 @@ def _note_field(what: str) -> SurveyField:
     return SurveyField(
         "note",
         "str",
+        label_it="Note",
+        label_en="Notes",
         aliases=aliases,
         description=f"Free notes of the office or the surveyor on the {what}, kept as they "
         "are; no analysis uses them.",
@@ -92,10 +98,15 @@ def _note_field(what: str) -> SurveyField:
 VACANT_UNITS = SurveySchema(
     name="vacant_units",
     id_field="unit_id",
+    same_entity=("address",),
+    title_it="Censimento dei locali sfitti",
+    title_en="Census of vacant units",
     fields=(
         SurveyField(
             "unit_id",
             "str",
+            label_it="Codice del locale",
+            label_en="Unit code",
             required=True,
             aliases=("id_unita", "id", "codice_unita", "id_locale", "codice_locale"),
             description="Identifier of the vacant unit, unique within the survey "
@@ -104,6 +115,8 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "address",
             "str",
+            label_it="Indirizzo",
+            label_en="Address",
             aliases=("indirizzo",),
             description="Street address of the unit as written by the surveyor, "
             "e.g. `Via Roma 12`.",
@@ -113,6 +126,8 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "floor_area_m2",
             "float",
+            label_it="Superficie (m²)",
+            label_en="Floor area (m²)",
             aliases=(
                 "superficie_mq",
                 "superficie",
@@ -130,6 +145,8 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "ground_floor",
             "bool",
+            label_it="Al piano terra, con accesso dalla strada?",
+            label_en="At ground floor, with access from the street?",
             aliases=("piano_terra", "piano_terreno", "al_piano_terra", "fronte_strada"),
             description="Whether the unit is at ground floor, with access from the street "
             "(sì/no, yes/no, x, 1/0).",
@@ -137,6 +154,8 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "vacant_since",
             "date",
+            label_it="Sfitto dal",
+            label_en="Vacant since",
             aliases=("sfitto_dal", "sfitto_da", "libero_dal", "data_sfitto", "vuoto_dal"),
             not_future=True,
             description="Date since when the unit has been vacant: ISO `2023-05-01`, Italian "
@@ -145,12 +164,16 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "last_use",
             "str",
+            label_it="Ultimo uso",
+            label_en="Last use",
             aliases=("ultimo_uso", "ultima_attivita", "uso_precedente", "destinazione_precedente"),
             description="Last known use of the unit, free text (e.g. `bar`, `clothing shop`).",
         ),
         SurveyField(
             "condition",
             "choice",
+            label_it="Stato di conservazione",
+            label_en="State of repair",
             aliases=(
                 "stato",
                 "condizione",
@@ -165,6 +188,8 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "owner_type",
             "choice",
+            label_it="Proprietà",
+            label_en="Ownership",
             aliases=("proprieta", "tipo_proprieta", "tipo_proprietario", "tipologia_proprieta"),
             options=_OWNERS,
             description="Who owns the unit: `private` / *privata*, `public` / *pubblica* "
@@ -174,6 +199,8 @@ VACANT_UNITS = SurveySchema(
         SurveyField(
             "asking_rent_eur_month",
             "float",
+            label_it="Canone richiesto (€/mese)",
+            label_en="Asking rent (€/month)",
             aliases=(
                 "canone_richiesto",
                 "canone",
@@ -251,10 +278,15 @@ def _listed(options: tuple[Choice, ...]) -> str:
 FIRMS = SurveySchema(
     name="firms",
     id_field="firm_id",
+    same_entity=("name",),
+    title_it="Questionario imprese",
+    title_en="Firm questionnaire",
     fields=(
         SurveyField(
             "firm_id",
             "str",
+            label_it="Codice impresa (n. questionario o partita IVA)",
+            label_en="Firm code (questionnaire number or VAT number)",
             required=True,
             aliases=("id_impresa", "id", "codice_impresa", "id_azienda", "n_questionario"),
             description="Identifier of the firm, unique within the survey (e.g. the "
@@ -263,6 +295,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "name",
             "str",
+            label_it="Ragione sociale",
+            label_en="Registered name",
             required=True,
             aliases=(
                 "ragione_sociale",
@@ -279,12 +313,16 @@ FIRMS = SurveySchema(
         SurveyField(
             "municipality",
             "str",
+            label_it="Comune della sede rilevata",
+            label_en="Municipality of the premises",
             aliases=("comune", "comune_sede", "comune_unita_locale"),
             description="Municipality (*comune*) where the premises are.",
         ),
         SurveyField(
             "ateco",
             "str",
+            label_it="Codice ATECO dell'attività principale",
+            label_en="ATECO code of the main activity",
             required=True,
             aliases=(
                 "codice_ateco",
@@ -306,6 +344,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "employees",
             "int",
+            label_it="Numero di addetti",
+            label_en="Number of people working",
             aliases=("addetti", "dipendenti", "occupati"),
             units=_COUNT,
             minimum=0,
@@ -314,6 +354,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "markets",
             "multichoice",
+            label_it="Mercati di vendita",
+            label_en="Markets the firm sells to",
             aliases=("mercati",),
             options=_MARKETS,
             description="Markets the firm sells to, one or more of "
@@ -323,6 +365,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "innovation_readiness",
             "int",
+            label_it="Propensione all'innovazione (da 1 = nessuna a 5 = molto alta)",
+            label_en="Readiness to innovate (1 = none to 5 = very high)",
             aliases=("propensione_innovazione",),
             minimum=1,
             maximum=5,
@@ -331,6 +375,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "expansion_space_m2",
             "float",
+            label_it="Spazio aggiuntivo necessario per espandersi (m²)",
+            label_en="Additional space needed to expand (m²)",
             aliases=("spazio_espansione_mq", "spazio_espansione", "fabbisogno_spazi"),
             units=_SQUARE_METRES,
             minimum=0,
@@ -340,12 +386,16 @@ FIRMS = SurveySchema(
         SurveyField(
             "exports",
             "bool",
+            label_it="L'impresa esporta?",
+            label_en="Does the firm sell abroad?",
             aliases=("export", "esporta"),
             description="Whether the firm sells abroad (sì/no).",
         ),
         SurveyField(
             "hiring_needs",
             "int",
+            label_it="Assunzioni previste nei prossimi 12 mesi",
+            label_en="People the firm plans to hire in the next 12 months",
             aliases=("fabbisogno_assunzioni", "assunzioni_previste"),
             units=_COUNT,
             minimum=0,
@@ -354,12 +404,16 @@ FIRMS = SurveySchema(
         SurveyField(
             "training_needs",
             "str",
+            label_it="Fabbisogno di formazione del personale",
+            label_en="Training needs of the staff",
             aliases=("fabbisogno_formazione",),
             description="Training the firm needs for its staff, free text.",
         ),
         SurveyField(
             "funding_access",
             "bool",
+            label_it="Ha ottenuto finanziamenti pubblici o credito agevolato?",
+            label_en="Has the firm obtained public funding or subsidised credit?",
             aliases=("accesso_finanziamenti",),
             description="Whether the firm has obtained public funding or subsidised credit "
             "(sì/no).",
@@ -367,6 +421,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "critical_issues",
             "multichoice",
+            label_it="Principali criticità del territorio",
+            label_en="Main problems of the area",
             aliases=("criticita",),
             options=_CRITICAL_ISSUES,
             description="Main problems of the area for the firm, one or more of "
@@ -376,6 +432,8 @@ FIRMS = SurveySchema(
         SurveyField(
             "work_tables",
             "multichoice",
+            label_it="Tavoli di lavoro del distretto a cui partecipare",
+            label_en="District working groups to join",
             aliases=("tavoli_lavoro",),
             options=_WORK_TABLES,
             description="District working groups (*tavoli di lavoro*) the firm wants to join, "

@@ -309,6 +309,37 @@ def _did_you_mean(fld: SurveyField, texts: Sequence[str]) -> str:
     return f" (did you mean {' or '.join(repr(n) for n in near)}?)" if near else ""
 
 
+def _space_separated(fld: SurveyField, text: str) -> list[str] | None:
+    """The codes of a multiple choice written with spaces only, or ``None``.
+
+    ODK and KoboToolbox export a ``select_multiple`` answer as its choice
+    names separated by spaces (``security transport``), or, in a "labels"
+    export, the labels the same way (``sicurezza formazione e lavoro``).  A
+    text without ``;``, ``|`` or ``,`` that is not one choice is split into
+    runs of words that each spell a choice, longest runs first; ``None`` when
+    the text has a separator, is one choice, or cannot be split that way.
+    """
+    if _MULTI_SEPARATORS.search(text) or fld.choice_code(text) is not None:
+        return None
+    words = text.split()
+    if len(words) < 2:
+        return None
+    memo: dict[int, list[str] | None] = {len(words): []}
+
+    def split_from(start: int) -> list[str] | None:
+        if start not in memo:
+            memo[start] = None
+            for end in range(len(words), start, -1):
+                code = fld.choice_code(" ".join(words[start:end]))
+                rest = split_from(end) if code is not None else None
+                if code is not None and rest is not None:
+                    memo[start] = [code, *rest]
+                    break
+        return memo[start]
+
+    return split_from(0)
+
+
 def _convert(value: object, fld: SurveyField, *, decimal_comma: bool, today: date) -> object:
     """Convert one non-missing cell to the field's Python type, or raise _BadValueError."""
     kind = fld.kind
@@ -339,6 +370,9 @@ def _convert(value: object, fld: SurveyField, *, decimal_comma: bool, today: dat
             )
         return choice
     if kind == "multichoice":
+        spaced = _space_separated(fld, text)
+        if spaced is not None:
+            return ";".join(dict.fromkeys(spaced)) or None
         items = [i.strip() for i in _MULTI_SEPARATORS.split(text) if _choice_key(i)]
         codes = [fld.choice_code(i) for i in items]
         unknown = [i for i, code in zip(items, codes, strict=True) if code is None]
