@@ -312,14 +312,14 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        module, _, attribute = _LAZY[name].partition(":")
-        value = getattr(importlib.import_module(module), attribute or name)
+        module_name, _, attribute = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module_name), attribute or name)
         globals()[name] = value  # later lookups skip this function
         return value
     if name in _SUBMODULES:
-        module = importlib.import_module(f"geodistrict.{name}")
-        globals()[name] = module
-        return module
+        submodule = importlib.import_module(f"geodistrict.{name}")
+        globals()[name] = submodule
+        return submodule
     raise AttributeError(f"module 'geodistrict' has no attribute {name!r}")
 
 

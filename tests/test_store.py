@@ -89,7 +89,9 @@ def test_failed_write_leaves_previous_results_intact(tmp_path: Path) -> None:
     assert after == before
     assert len(gpd.read_file(folder / "d.gpkg", layer="streets")) == 2
     assert len(gpd.read_parquet(folder / "parquet" / "streets.parquet")) == 2
-    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temp left
+    left = [p.name for p in folder.iterdir() if p.name.startswith(".") and p.name != ".lock"]
+    left += [p.name for p in (folder / "versions").iterdir() if p.name.startswith(".")]
+    assert left == []  # no temporary file or unfinished version left
 
 
 def test_output_error_is_an_oserror(tmp_path: Path) -> None:

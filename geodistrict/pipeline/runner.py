@@ -6,8 +6,10 @@ the run refuses to start without a provider), what it **uses** when present
 required), the **layers** it writes and the in-memory **data** it hands on
 (graphs, survey frames). :func:`order_steps` sorts the selected steps
 topologically from those declarations; :func:`run` runs them and writes every
-layer at the end, atomically, so a failing step leaves the previous outputs
-intact.
+layer and raster at the end as one transaction (a new version of the
+outputs, switched to at once: :func:`geodistrict.store.transaction`), so a
+failing step or write leaves the previous outputs intact; the output folder
+is locked for the whole run.
 
 Analysis modules know nothing of this: each step module in
 :mod:`geodistrict.pipeline.steps` reads the configuration and calls the
@@ -326,38 +328,44 @@ def run(
         steps = STEPS
     ordered, selected = order_steps(steps, only=only)
     check_config(config, steps=ordered)  # every mistake before any work
-    ctx = RunContext(config=config, use_cache=use_cache)
-    seconds = run_steps(ordered, ctx, on_step=on_step)
-    layers: dict[str, gpd.GeoDataFrame] = {}
-    skipped: dict[str, str] = {}
-    notes: dict[str, list[str]] = {}
-    for step in ordered:
-        if step.name in selected:
-            layers.update({n: ctx.values[n] for n in step.layers if n in ctx.values})
-            skipped.update({n: ctx.skipped[n] for n in step.layers if n in ctx.skipped})
-            notes.update({n: ctx.notes[n] for n in step.layers if n in ctx.notes})
     out_root = Path(out) if out is not None else config.output.dir
-    source = config.osm.source + (f": {config.osm.path.name}" if config.osm.path else "")
-    manifest = store.write_layers(
-        layers,
-        out_root,
-        district=config.district,
-        title=config.title,
-        source=f"OpenStreetMap ({source})",
-        config_file=str(config.source_file) if config.source_file else None,
-        # What a selected step declares but did not produce this time is stale.
-        remove=[
-            name
-            for step in ordered
-            if step.name in selected
-            for name in (*step.layers, *step.rasters)
-            if name not in layers and name not in ctx.rasters
-        ],
-    )
-    for name, write in ctx.rasters.items():  # after the vector layers succeeded
-        manifest = store.add_raster(store.district_dir(out_root, config.district), name, write)
+    folder = store.district_dir(out_root, config.district)
+    # One run at a time per output folder: a second one refuses at once, before any work.
+    with store.output_lock(folder):
+        ctx = RunContext(config=config, use_cache=use_cache)
+        seconds = run_steps(ordered, ctx, on_step=on_step)
+        layers: dict[str, gpd.GeoDataFrame] = {}
+        skipped: dict[str, str] = {}
+        notes: dict[str, list[str]] = {}
+        for step in ordered:
+            if step.name in selected:
+                layers.update({n: ctx.values[n] for n in step.layers if n in ctx.values})
+                skipped.update({n: ctx.skipped[n] for n in step.layers if n in ctx.skipped})
+                notes.update({n: ctx.notes[n] for n in step.layers if n in ctx.notes})
+        source = config.osm.source + (f": {config.osm.path.name}" if config.osm.path else "")
+        # Vectors and rasters are one transaction: visible together, or not at all.
+        keep = getattr(config.output, "keep_versions", None)  # optional setting
+        with store.transaction(folder, keep=keep) as tx:
+            tx.write_layers(
+                layers,
+                district=config.district,
+                title=config.title,
+                source=f"OpenStreetMap ({source})",
+                config_file=str(config.source_file) if config.source_file else None,
+                # What a selected step declares but did not produce this time is stale.
+                remove=[
+                    name
+                    for step in ordered
+                    if step.name in selected
+                    for name in (*step.layers, *step.rasters)
+                    if name not in layers and name not in ctx.rasters
+                ],
+            )
+            for name, write in ctx.rasters.items():
+                tx.add_raster(name, write)
+        manifest = tx.manifest
     return RunResult(
-        folder=store.district_dir(out_root, config.district),
+        folder=folder,
         manifest=manifest,
         written={name: len(gdf) for name, gdf in layers.items()},
         seconds=seconds,

@@ -111,8 +111,9 @@ def rank_from_folder(
         if suffix == ".csv":
             table = pd.DataFrame(ranked.drop(columns=ranked.geometry.name))
             table["wkt"] = ranked.geometry.to_wkt().to_numpy()
-            # Survey text starting with = + - @ would run as a spreadsheet formula.
-            formula_safe_frame(table).to_csv(target, index=False)
+            # Survey text starting with = + - @ would run as a spreadsheet formula; CRLF
+            # rows (RFC 4180) so that a CR inside a cell is quoted, not a row break.
+            formula_safe_frame(table).to_csv(target, index=False, lineterminator="\r\n")
         elif suffix == ".parquet":
             ranked.to_parquet(target)
         elif suffix in (".gpkg", ".geojson", ".json"):
