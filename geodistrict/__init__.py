@@ -128,6 +128,8 @@ _LAZY: dict[str, str] = {
     "match_expansion": "geodistrict.production",
     "needs_summary": "geodistrict.production",
     "protect_counts": "geodistrict.production",
+    "audit_disclosure": "geodistrict.production",
+    "protect_layers": "geodistrict.production",
 }
 
 # Subpackages reachable as attributes (gd.network, gd.cycling, ...).
@@ -185,6 +187,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
     from geodistrict.production import (
         areas_from_firms,
         ateco_table,
+        audit_disclosure,
         classify_ateco,
         firm_clusters,
         firms_layer,
@@ -193,6 +196,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
         needs_summary,
         osm_firms,
         protect_counts,
+        protect_layers,
         read_lq_reference,
         resolve_ateco,
         sector_specialisation,
@@ -243,6 +247,7 @@ __all__ = [
     "add_lts",
     "areas_from_firms",
     "ateco_table",
+    "audit_disclosure",
     "bike_network",
     "build_graph",
     "category_gaps",
@@ -284,6 +289,7 @@ __all__ = [
     "osm_firms",
     "prioritise",
     "protect_counts",
+    "protect_layers",
     "rank_from_folder",
     "rank_vacant_units",
     "read_lq_reference",

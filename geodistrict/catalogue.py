@@ -143,14 +143,16 @@ _LAYERS = [
     ),
     LayerInfo(
         "firms",
-        "Firms: questionnaire respondents and OSM firms",
-        "Imprese: rispondenti al questionario e imprese OSM",
-        "Firms that answered the questionnaire (ATECO section; position generalised to an "
-        "H3 cell centre, answers only when the district allows it) and the firms OSM knows "
-        "that did not answer.",
-        "Imprese che hanno risposto al questionario (sezione ATECO; posizione generalizzata "
-        "al centro di una cella H3, risposte solo se il distretto lo consente) e imprese note "
-        "a OSM che non hanno risposto.",
+        "Firms: questionnaire respondents by H3 cell",
+        "Imprese: rispondenti al questionario per cella H3",
+        "Where the questionnaire respondents are: one point per H3 cell holding at least k "
+        "respondents (the finest resolution that reaches k, down to 6), with nothing to "
+        "filter on; numbers that would let published layers be combined to isolate fewer "
+        "than k firms are hidden (disclosure audit).",
+        "Dove sono le imprese che hanno risposto al questionario: un punto per cella H3 con "
+        "almeno k rispondenti (la risoluzione più fine che arriva a k, fino alla 6), senza "
+        "attributi filtrabili; i numeri che combinati con gli altri strati isolerebbero meno "
+        "di k imprese sono nascosti (verifica di riservatezza).",
         sources=("survey", "osm"),
         step="production",
     ),

@@ -84,7 +84,7 @@ SAMPLE_COUNTS = {
     # sector_specialisation: 4, was 5 before issue 12 (ATECO 2025: Kluuvi's software firms
     # move from J to K, 6 firms, whose cell is then hidden to protect the K cells of 1-2
     # firms of the other areas: secondary suppression).
-    "category_gaps": 91, "firms": 251, "sector_specialisation": 4, "firm_clusters": 2,
+    "category_gaps": 91, "firms": 10, "sector_specialisation": 4, "firm_clusters": 2,
     "service_sites": 2, "production_needs": 11, "bike_network": 1317,
     "low_stress_islands": 9, "bike_connectivity": 482, "bike_gaps": 10, "bike_circuits": 7,
     "info_points": 5, "isochrones": 63, "vacant_units": 27,

@@ -13,11 +13,19 @@ from builders import CRS, square_grid
 from shapely.geometry import Point, box
 
 from geodistrict import production as pr
-from geodistrict.errors import ConfigError, CRSError, MissingColumnError, SurveyError
+from geodistrict.errors import (
+    ConfigError,
+    CRSError,
+    MissingColumnError,
+    ParameterError,
+    SurveyError,
+)
 from geodistrict.sources.surveys import FIRMS
 
 K = 5
-SECTIONS = {"C": "25.62", "M": "71.12", "J": "62.01", "G": "46.69", "F": "43.21"}
+# ATECO 2025 codes of five sections (issue 12: 2025 is the default edition; 71.12 is in
+# section N and 62.10 in K since ATECO 2025).
+SECTIONS = {"C": "25.62", "N": "71.12", "K": "62.10", "G": "46.64", "F": "43.21"}
 ISSUES = pr.CRITICAL_ISSUES
 TABLES = pr.WORK_TABLES
 # Four municipalities on a 2 x 2 km grid (x from 0 to 4000, y from 0 to 4000).
@@ -88,7 +96,7 @@ def district() -> gpd.GeoDataFrame:
     rng = np.random.default_rng(7)
     rows = []
     for muni in QUADRANTS:
-        rows += _firm_rows(rng, 16, muni, ["M", "J", "G", "F"])
+        rows += _firm_rows(rng, 16, muni, ["N", "K", "G", "F"])
     for _ in range(24):  # the manufacturing district, within 150 m of (1000, 1000)
         r, a = rng.uniform(0, 150), rng.uniform(0, 2 * np.pi)
         row = _firm_rows(rng, 1, "Ciserano", ["C"])[0]
@@ -110,18 +118,26 @@ def areas() -> gpd.GeoDataFrame:
 
 
 def test_ateco_table_covers_every_nace_division() -> None:
+    # Issue 12: ATECO 2025 (NACE Rev. 2.1) by default: 22 sections, 87 divisions.
     table = pr.ateco_table()
     divisions = table[table["level"] == "division"]
-    assert len(divisions) == 88
-    assert set(table.loc[table["level"] == "section"].index) == set("ABCDEFGHIJKLMNOPQRSTU")
+    assert len(divisions) == 87 and "45" not in divisions.index
+    assert set(table.loc[table["level"] == "section"].index) == set("ABCDEFGHIJKLMNOPQRSTUV")
     assert divisions.loc["10", "section"] == "C" and divisions.loc["33", "section"] == "C"
-    assert divisions.loc["62", "section"] == "J" and divisions.loc["99", "section"] == "U"
+    assert divisions.loc["58", "section"] == "J" and divisions.loc["62", "section"] == "K"
+    assert divisions.loc["64", "section"] == "L" and divisions.loc["68", "section"] == "M"
+    assert divisions.loc["69", "section"] == "N" and divisions.loc["99", "section"] == "V"
     assert table["label_it"].str.len().min() > 3 and table["label_en"].str.len().min() > 3
+    old = pr.ateco_table(edition="2007")
+    assert (old["level"] == "division").sum() == 88 and old.loc["62", "section"] == "J"
 
 
 def test_classify_ateco_reports_every_bad_row() -> None:
     frame = pd.DataFrame(
-        {"ateco": ["25.62", "34.10", "A25.11", "C10.71", "x1"], "source_row": [2, 3, 4, 5, 6]}
+        {
+            "ateco": ["25.62", "34.10", "A25.11", "C10.71", "x1", "45.40"],
+            "source_row": [2, 3, 4, 5, 6, 7],
+        }
     )
     with pytest.raises(SurveyError) as info:
         pr.classify_ateco(frame, source="imprese.csv")
@@ -129,6 +145,7 @@ def test_classify_ateco_reports_every_bad_row() -> None:
     assert "imprese.csv, row 3, column 'ateco'" in message and "'34'" in message
     assert "row 4" in message and "section letter 'A'" in message
     assert "row 6" in message and "'x1'" in message
+    assert "row 7" in message and "no single ATECO 2025 counterpart" in message
     assert "row 2" not in message and "row 5" not in message
     ok = pr.classify_ateco(pd.DataFrame({"ateco": ["01.11", "C25", None]}))
     assert ok["ateco_section"].tolist()[:2] == ["A", "C"]
@@ -235,16 +252,17 @@ def test_no_group_below_k_in_any_layer(seed: int, areas: gpd.GeoDataFrame) -> No
 
 
 def test_firms_layer_keeps_answers_local(district: gpd.GeoDataFrame) -> None:
-    public = pr.firms_layer(district, core=CORE, extension=EXTENSION)
-    # "name" is kept for the OSM firms only (public OSM data); respondents have none.
-    assert not (set(pr.SENSITIVE_FIELDS) - {"name"}) & set(public.columns)
-    assert public["name"].isna().all()
-    assert set(public["position"]) == {"h3:9"}
+    public = pr.firms_layer(district, core=CORE, extension=EXTENSION, min_group_size=K)
+    # Issue 13: no row per firm, nothing to filter on; cells of at least k respondents.
+    assert list(public.columns) == ["cell", "h3_resolution", "respondents", "geometry", "position"]
+    assert (public["respondents"] >= K).all()
+    assert public["respondents"].sum() + public.attrs["unplaced"] == len(district)
+    assert not (set(pr.SENSITIVE_FIELDS) | {"status", "municipality", "ateco_section"}) & set(
+        public.columns
+    )
     # Positions are generalised: no firm stays where it answered from.
     exact = {(round(p.x, 3), round(p.y, 3)) for p in district.geometry}
     assert not {(round(p.x, 3), round(p.y, 3)) for p in public.geometry} & exact
-    assert public.geometry.distance(district.geometry.reset_index(drop=True)).max() < 400
-    assert set(public["zone"]) == {"core", "extension"}
     local = pr.firms_layer(district, publish_answers=True)
     assert {"employees", "critical_issues", "firm_id", "name"} <= set(local.columns)
     assert local.geometry.geom_equals(district.geometry.reset_index(drop=True)).all()
@@ -263,7 +281,7 @@ def test_specialised_area_is_found(district: gpd.GeoDataFrame, areas: gpd.GeoDat
     assert top.geometry.equals(areas.loc["Ciserano"].geometry)
     # Against a reference where manufacturing is common, Ciserano is less specialised.
     ref = pr.sector_specialisation(
-        district, areas=areas, min_group_size=K, reference={"C": 0.9, "M": 0.1}
+        district, areas=areas, min_group_size=K, reference={"C": 0.9, "N": 0.1}
     )
     assert ref.set_index(["area", "sector"]).loc[("Ciserano", "C"), "lq"] < top["lq"]
     # By hexagon: with no other firm near the cluster, its hexagon stands out. (A single
@@ -274,6 +292,107 @@ def test_specialised_area_is_found(district: gpd.GeoDataFrame, areas: gpd.GeoDat
     hexes = pr.sector_specialisation(alone, by="h3", h3_resolution=8, min_group_size=K)
     best = hexes.sort_values(["lq", "firms"], ascending=False).iloc[0]
     assert best["sector"] == "C" and best.geometry.distance(Point(1000, 1000)) < 500
+
+
+def _planted(tmp_path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Path]:
+    """Two comuni of planted respondents and an ISTAT-like reference by division.
+
+    Alba: 6 firms of 25.62 (C) and 6 of 71.12 (N); Borgo: 10 of 25.62 and 5 of 46.64 (G);
+    10 employees each.  Reference: division 25 has 30 local units and 600 employees, 71
+    has 50 and 100, 46 has 20 and 300 (a ``Totale`` row is skipped).
+    """
+    plan = [("Alba", "25.62", 6), ("Alba", "71.12", 6), ("Borgo", "25.62", 10),
+            ("Borgo", "46.64", 5)]  # fmt: skip
+    rows = []
+    for muni, code, n in plan:
+        x0 = 0 if muni == "Alba" else 2000
+        rows += [{"municipality": muni, "ateco": code, "employees": 10,
+                  "geometry": Point(x0 + 100 + 50 * i, 500)} for i in range(n)]  # fmt: skip
+    firms = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
+    areas = gpd.GeoDataFrame(
+        geometry=[box(0, 0, 2000, 2000), box(2000, 0, 4000, 2000)],
+        index=["Alba", "Borgo"],
+        crs=CRS,
+    )
+    ref = tmp_path / "riferimento.csv"
+    ref.write_text(
+        "Divisione ATECO;Unità locali;Addetti\n"
+        "C25 - Prodotti in metallo;30;600\n71;50;100\n46;20;300\nTotale;100;1.000\n",
+        encoding="utf-8-sig",
+    )
+    return firms, areas, ref
+
+
+def test_location_quotients_against_a_planted_reference_equal_the_hand_computation(
+    tmp_path: Path,
+) -> None:
+    """Issue 12: LQ = (area share of the sector among respondents) / (reference share)."""
+    firms, areas, path = _planted(tmp_path)
+    reference = pr.read_lq_reference(path)
+    assert reference.index.tolist() == ["25", "46", "71"]
+    assert reference.loc["71", "section"] == "N" and reference.loc["25", "employees"] == 600
+    spec = pr.sector_specialisation(firms, areas=areas, reference=reference, min_group_size=K)
+    lq = spec.set_index(["area", "sector"])["lq"]
+    # Local units: C 30/100, N 50/100, G 20/100.
+    assert lq[("Alba", "C")] == round((6 / 12) / 0.3, 3) == 1.667
+    assert lq[("Alba", "N")] == 1.0
+    assert lq[("Borgo", "C")] == round((10 / 15) / 0.3, 3)
+    assert lq[("Borgo", "G")] == round((5 / 15) / 0.2, 3)
+    assert set(spec["lq_reference"]) == {"istat"}
+    assert spec.set_index(["area", "sector"]).loc[("Alba", "N"), "reference_share"] == 0.5
+    # Employees: C 600/1000, N 100/1000, G 300/1000; every firm has 10 employees.
+    emp = pr.sector_specialisation(
+        firms, areas=areas, reference=reference, weight="employees", min_group_size=K
+    ).set_index(["area", "sector"])["lq"]
+    assert emp[("Alba", "C")] == round(0.5 / 0.6, 3) and emp[("Alba", "N")] == 5.0
+    # By division the same numbers, under the division codes.
+    div = pr.sector_specialisation(
+        firms, areas=areas, reference=reference, level="division", min_group_size=K
+    ).set_index(["area", "sector"])["lq"]
+    assert div[("Alba", "25")] == 1.667 and div[("Borgo", "46")] == round((5 / 15) / 0.2, 3)
+    # Without a reference the respondents are their own: C is 16 of 27 firms.
+    own = pr.sector_specialisation(firms, areas=areas, min_group_size=K)
+    assert set(own["lq_reference"]) == {"respondents"}
+    own_lq = own.set_index(["area", "sector"])["lq"]
+    assert own_lq[("Alba", "C")] == round((6 / 12) / (16 / 27), 3)
+
+
+def test_a_reference_without_the_sector_leaves_its_lq_empty_and_says_so(
+    tmp_path: Path,
+) -> None:
+    firms, areas, _ = _planted(tmp_path)
+    path = tmp_path / "ul.csv"
+    path.write_text("ateco_division,local_units\n25,30\n71,50\n")
+    spec = pr.sector_specialisation(
+        firms, areas=areas, reference=pr.read_lq_reference(path), min_group_size=K
+    )
+    assert spec.attrs["sectors_without_reference"] == ["G"]
+    assert np.isnan(spec.set_index(["area", "sector"]).loc[("Borgo", "G"), "lq"])
+    with pytest.raises(ParameterError, match="no 'employees' counts"):
+        pr.sector_specialisation(
+            firms, areas=areas, reference=pr.read_lq_reference(path), weight="employees"
+        )
+
+
+def test_an_ateco_2007_reference_is_converted_to_2025_divisions(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "ul2007.csv"
+    path.write_text("divisione_ateco;unita_locali;addetti\n62;4;10\n45;7;20\n25;3;9,5\n")
+    with caplog.at_level("WARNING"):
+        ref = pr.read_lq_reference(path, edition="2007")
+    # 62 keeps its number and moves from section J to K; 45 (split among 46, 47, 95 in
+    # ATECO 2025) is left out with a warning.
+    assert ref.index.tolist() == ["25", "62"] and ref.loc["62", "section"] == "K"
+    assert ref.loc["25", "employees"] == 9.5
+    assert "45" in caplog.text and "left out" in caplog.text
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ateco_division;local_units\n34;5\n")
+    with pytest.raises(ParameterError, match="division '34' does not exist"):
+        pr.read_lq_reference(bad)
+    with pytest.raises(ParameterError, match="needs the columns"):
+        bad.write_text("comune;addetti\nMezzocorona;5\n")
+        pr.read_lq_reference(bad)
 
 
 def test_suppressed_cells_are_counted_and_an_empty_result_is_typed(
@@ -376,8 +495,12 @@ def test_osm_matching_and_coverage(areas: gpd.GeoDataFrame) -> None:
     )  # fmt: skip
     matches = pr.match_firms(firms, osm, max_distance_m=40)
     assert matches["osm_id"].tolist()[:2] == [1, 2] and pd.isna(matches["osm_id"].iloc[2])
-    layer = pr.firms_layer(firms, osm=osm, matches=matches, areas=areas)
+    # The follow-up list of OSM firms that did not answer is for the district office only
+    # (publish_answers); the published layer names no OSM firm (issue 13).
+    layer = pr.firms_layer(firms, osm=osm, matches=matches, areas=areas, publish_answers=True)
     assert layer.loc[layer["status"] == "osm_only", "name"].tolist() == ["Neri"]
+    public = pr.firms_layer(firms, osm=osm, matches=matches, areas=areas, min_group_size=1)
+    assert "status" not in public.columns and public["respondents"].sum() == 3
     assert layer.loc[layer["status"] == "respondent", "osm_matched"].tolist() == [
         True, True, False,
     ]  # fmt: skip
@@ -445,13 +568,16 @@ def test_sample_run_writes_safe_production_layers(sample_config, tmp_path: Path)
     assert not {"employees", "critical_issues", "firm_id", "osm_building_id", "note"} & set(
         firms.columns
     )
-    assert firms.loc[firms["status"] == "respondent", "name"].isna().all()
     k = sample_config.production.min_group_size
+    # Issue 13: respondents only as counts of H3 cells of at least k; no OSM firm listed.
+    assert "status" not in firms.columns and "name" not in firms.columns
+    assert (firms["respondents"] >= k).all()
     spec = pyogrio.read_dataframe(gpkg, layer="sector_specialisation")
     assert (spec["firms"] >= k).all()
     assert ((spec["area"] == "Punavuori") & (spec["sector"] == "C") & spec["specialised"]).any()
     clusters = pyogrio.read_dataframe(gpkg, layer="firm_clusters")
-    assert (clusters["firms"] >= k).all()
+    # A cluster's count may be hidden by the disclosure audit; its polygon stays.
+    assert (clusters["firms"].dropna() >= k).all() and len(clusters) == 2
     needs = pyogrio.read_dataframe(gpkg, layer="production_needs")
     counts = ["firms", "firms_hiring", "issue_security", "table_training_work"]
     _assert_counts_safe(needs, counts, k)

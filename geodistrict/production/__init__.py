@@ -9,11 +9,16 @@ functions here turn the survey answers (read by
 the layers ``firms``, ``sector_specialisation``, ``firm_clusters``,
 ``service_sites`` and ``production_needs``:
 
-* :mod:`~geodistrict.production.ateco`: the ATECO 2007 table, classifying firms;
+* :mod:`~geodistrict.production.ateco`: ATECO 2025 (and 2007, converted through
+  ISTAT's correspondence), classifying firms;
 * :mod:`~geodistrict.production.privacy`: which counts of firms may be published;
+* :mod:`~geodistrict.production.disclosure`: the audit of everything published
+  together (differencing across layers, complements, filters, OSM), and the
+  secondary suppression it drives;
 * :mod:`~geodistrict.production.firms`: zones, approximate municipal areas,
   OSM firms, matching respondents to them, the ``firms`` layer;
-* :mod:`~geodistrict.production.specialisation`: location quotients, clusters;
+* :mod:`~geodistrict.production.specialisation`: location quotients (against ISTAT's
+  counts or the respondents), clusters;
 * :mod:`~geodistrict.production.services`: shared-service sites, space for expansion;
 * :mod:`~geodistrict.production.needs`: needs by area, zone and work table.
 
@@ -31,10 +36,15 @@ residual left by suppressed cells along every published margin (secondary
 suppression, see :func:`protect_counts`), so that no group of 1 to ``k - 1``
 firms can be read, nor derived by subtracting published numbers of the same
 layer.  Sums and means (employees, hires, space) are published only where the
-count of the firms behind them is.  The ``firms`` layer carries answers only
-with ``publish_answers=True`` (the local deliverable); otherwise it holds an
-allow-list of non-sensitive fields and a position generalised to the centre
-of the firm's H3 cell.  See ``docs/production.md``.
+count of the firms behind them is, and sums only when they pass the (2, 0.85)
+dominance rule (:func:`dominated`).  The ``firms`` layer has no row per firm:
+respondents are counted in H3 cells of at least ``k`` (:func:`anonymous_cells`),
+and the OSM firms that did not answer are not listed, unless answers may be
+published (``publish_answers=True``, a local deliverable).  Across layers,
+:func:`audit_disclosure` checks that no combination of what is published
+together (differencing, complements, filters, the public OSM POIs) isolates
+fewer than ``k`` firms, and :func:`protect_layers` hides more numbers until it
+does not (the pipeline step runs it).  See ``docs/production.md``.
 
 Examples
 --------
@@ -47,7 +57,8 @@ Examples
 'C'
 """
 
-from geodistrict.production.ateco import ateco_table, classify_ateco
+from geodistrict.production.ateco import AtecoCode, ateco_table, classify_ateco, resolve_ateco
+from geodistrict.production.disclosure import audit_disclosure, protect_layers
 from geodistrict.production.firms import (
     SENSITIVE_FIELDS,
     areas_from_firms,
@@ -57,17 +68,25 @@ from geodistrict.production.firms import (
     zone_of,
 )
 from geodistrict.production.needs import CRITICAL_ISSUES, WORK_TABLES, needs_summary
-from geodistrict.production.privacy import protect_counts
+from geodistrict.production.privacy import anonymous_cells, dominated, protect_counts
 from geodistrict.production.services import match_expansion, service_sites
-from geodistrict.production.specialisation import firm_clusters, sector_specialisation
+from geodistrict.production.specialisation import (
+    firm_clusters,
+    read_lq_reference,
+    sector_specialisation,
+)
 
 __all__ = [
     "CRITICAL_ISSUES",
     "SENSITIVE_FIELDS",
     "WORK_TABLES",
+    "AtecoCode",
+    "anonymous_cells",
     "areas_from_firms",
     "ateco_table",
+    "audit_disclosure",
     "classify_ateco",
+    "dominated",
     "firm_clusters",
     "firms_layer",
     "match_expansion",
@@ -75,6 +94,9 @@ __all__ = [
     "needs_summary",
     "osm_firms",
     "protect_counts",
+    "protect_layers",
+    "read_lq_reference",
+    "resolve_ateco",
     "sector_specialisation",
     "service_sites",
     "zone_of",

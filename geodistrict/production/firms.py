@@ -4,8 +4,8 @@ Respondents to the firm questionnaire (:data:`~geodistrict.sources.surveys.FIRMS
 are placed in the core or the extension of the district (:func:`zone_of`),
 matched to the firms OpenStreetMap knows (:func:`osm_firms`,
 :func:`match_firms`) and published as the ``firms`` layer
-(:func:`firms_layer`), whose respondents keep only non-sensitive fields and a
-position generalised to their H3 cell unless answers may be published.
+(:func:`firms_layer`): respondents counted in H3 cells of at least ``k``,
+unless answers may be published (a local deliverable).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -35,6 +36,7 @@ __all__ = [
     "firms_layer",
     "match_firms",
     "osm_firms",
+    "register_coverage",
     "zone_of",
 ]
 
@@ -411,8 +413,26 @@ def firms_layer(
     extension: Sequence[str] = (),
     publish_answers: bool = False,
     h3_resolution: int = 9,
+    min_group_size: int = 5,
 ) -> gpd.GeoDataFrame:
-    """The ``firms`` layer: respondents, plus the OSM firms that did not answer.
+    """The ``firms`` layer: where the respondents are, in cells of at least ``k``.
+
+    By default (``publish_answers=False``, what may be published) the layer
+    has no row per firm: one point per H3 cell at the centre of the cell, with
+    the number of respondents in it.  Each respondent is counted in the finest
+    cell (from ``h3_resolution`` down to resolution 6) that holds at least
+    ``min_group_size`` respondents (:func:`~geodistrict.production.privacy.anonymous_cells`);
+    respondents in groups smaller than that even at resolution 6 are counted in
+    no cell.  No attribute can be filtered on (no sector, municipality or
+    answer status per firm) and the OSM firms that did not answer are not
+    listed: the OSM firms are public, so the list of those that did not answer
+    would name, by difference, every respondent OSM knows.  Their numbers by
+    area are in ``production_needs`` (``osm_not_answered``).
+
+    With ``publish_answers=True`` (a deliverable that stays in the district
+    office, never served) the layer has one row per respondent with every
+    answer and the exact position, plus one row per OSM firm that did not
+    answer (``status = "osm_only"``), for the follow-up.
 
     Parameters
     ----------
@@ -420,8 +440,8 @@ def firms_layer(
         Questionnaire answers (``FIRMS`` schema), points in a projected CRS,
         with an ``ateco`` code column (or already :func:`classify_ateco`-ed).
     osm : GeoDataFrame, optional
-        OSM firms (:func:`osm_firms`); those not matched to a respondent are
-        added with ``status = "osm_only"``.
+        OSM firms (:func:`osm_firms`): with ``publish_answers``, those not
+        matched to a respondent are added with ``status = "osm_only"``.
     matches : DataFrame, optional
         :func:`match_firms` of ``firms`` and ``osm`` (computed if omitted).
     areas : GeoDataFrame, optional
@@ -430,23 +450,23 @@ def firms_layer(
     core, extension : sequence of str
         Core and extension municipalities (see :func:`zone_of`).
     publish_answers : bool, default False
-        Keep every answer and the exact position of respondents.  Otherwise
-        respondents keep only the non-sensitive fields and their position is
-        moved to the centre of their H3 cell.
+        Keep every answer and the exact position of respondents (local use only).
     h3_resolution : int, default 9
-        H3 resolution of the generalised positions (9: cells of about 0.1 km²,
-        centres about 350 m apart).
+        Finest H3 resolution of the cells (9: cells of about 0.1 km²).
+    min_group_size : int, default 5
+        ``k``: the fewest respondents a published cell holds.
 
     Returns
     -------
     GeoDataFrame
-        Points; columns ``firm_ref``, ``status`` (``respondent`` /
-        ``osm_only``), ``ateco_section``, ``section_en``, ``section_it``,
-        ``municipality``, ``zone``, ``osm_matched`` (respondents: whether OSM
-        knows the firm), ``osm_id``, ``osm_kind``, ``name`` (OSM firms, or
-        respondents with answers), ``position`` (``exact`` or ``h3:<res>``),
-        plus, with ``publish_answers``, every questionnaire field, the ATECO
-        division and the match distance.
+        Published form: points at cell centres with ``cell`` (H3 id),
+        ``h3_resolution``, ``respondents`` (at least ``k``) and ``position``
+        (``h3:<res>``); ``attrs["unplaced"]`` counts the respondents in no
+        cell.  With ``publish_answers``: ``firm_ref``, ``status``
+        (``respondent`` / ``osm_only``), ``ateco_section``, ``section_en``,
+        ``section_it``, ``municipality``, ``zone``, ``osm_matched``,
+        ``osm_id``, ``osm_kind``, ``name``, ``position`` (``exact``), every
+        questionnaire field, ``ateco_division`` and ``match_distance_m``.
 
     Examples
     --------
@@ -456,15 +476,44 @@ def firms_layer(
     >>> cfg, base = gd.datasets.sample_config(), gd.datasets.sample_layers()
     >>> answers = read_survey(cfg.surveys.firms, FIRMS, crs=base.crs)
     >>> layer = pr.firms_layer(answers, osm=pr.osm_firms(base.pois))
-    >>> "employees" in layer.columns, sorted(layer["status"].unique())
-    (False, ['osm_only', 'respondent'])
+    >>> "employees" in layer.columns, bool((layer["respondents"] >= 5).all())
+    (False, True)
     """
+    from geodistrict.production.privacy import anonymous_cells, check_group_size
+
     projected_frame(firms, what="firms")
+    check_group_size(min_group_size)
     if not 5 <= h3_resolution <= 15:
         raise ParameterError(f"h3_resolution must be within 5..15, got {h3_resolution!r}")
     if osm is not None:
         projected_frame(osm, what="OSM firms")
         require_columns(osm, ["osm_id", "osm_type", "kind"], what="OSM firms", hint=_OSM_HINT)
+    if not publish_answers:
+        cells = anonymous_cells(
+            firms.geometry,
+            k=min_group_size,
+            resolution=h3_resolution,
+            coarsest=min(6, h3_resolution),
+        )
+        placed = pd.Series([c for c in cells if c is not None], dtype="str")
+        counts = placed.value_counts().sort_index()
+        ids = [str(c) for c in counts.index]
+        out = gpd.GeoDataFrame(
+            {
+                "cell": pd.Series(ids, dtype="str"),
+                "h3_resolution": pd.Series([h3.get_resolution(c) for c in ids], dtype="int64"),
+                "respondents": pd.Series(counts.to_numpy(), dtype="int64"),
+            },
+            geometry=hexagons.cell_centres(ids, crs=firms.crs),
+            crs=firms.crs,
+        )
+        out["position"] = pd.Series(
+            [f"h3:{r}" for r in out["h3_resolution"]], index=out.index, dtype="str"
+        )
+        # For the disclosure audit and the run summary; the step strips attrs.
+        out.attrs["membership"] = {"cell": cells}
+        out.attrs["unplaced"] = sum(c is None for c in cells)
+        return out
     answers = firms if "ateco_section" in firms.columns else classify_ateco(firms)
     n = len(answers)
     municipality = answers["municipality"].astype("str") if "municipality" in answers else None
@@ -497,22 +546,16 @@ def firms_layer(
         crs=answers.crs,
         index=answers.index,
     )
-    if publish_answers:
-        resp["position"] = "exact"
-        if matches is not None:
-            resp["osm_id"] = matches["osm_id"].to_numpy()
-        for col in FIRMS.field_names:
-            if col in answers.columns and col not in resp.columns:
-                resp[col] = answers[col].to_numpy()
-        resp["name"] = answers["name"].to_numpy() if "name" in answers else None
-        resp["ateco_division"] = answers["ateco_division"].to_numpy()
-        if matches is not None:
-            resp["match_distance_m"] = matches["match_distance_m"].to_numpy()
-    else:
-        cells = hexagons.cells_of(answers.geometry, resolution=h3_resolution)
-        centres = hexagons.cell_centres(cells, crs=answers.crs)
-        resp = resp.set_geometry(gpd.GeoSeries(centres, index=answers.index, crs=answers.crs))
-        resp["position"] = f"h3:{h3_resolution}"
+    resp["position"] = "exact"
+    if matches is not None:
+        resp["osm_id"] = matches["osm_id"].to_numpy()
+    for col in FIRMS.field_names:
+        if col in answers.columns and col not in resp.columns:
+            resp[col] = answers[col].to_numpy()
+    resp["name"] = answers["name"].to_numpy() if "name" in answers else None
+    resp["ateco_division"] = answers["ateco_division"].to_numpy()
+    if matches is not None:
+        resp["match_distance_m"] = matches["match_distance_m"].to_numpy()
     frames = [resp]
     if osm is not None and len(osm):
         frames.append(_unanswered(osm, matches, areas, crs=answers.crs))
@@ -584,3 +627,154 @@ def _unanswered(
         geometry=rest.geometry.to_numpy(),
         crs=crs,
     )
+
+
+# --------------------------------------------------------------------------- register coverage
+
+
+def register_coverage(
+    register: pd.DataFrame,
+    matches: pd.DataFrame,
+    *,
+    areas: gpd.GeoDataFrame | None = None,
+    min_group_size: int = 5,
+    core: Sequence[str] = (),
+    extension: Sequence[str] = (),
+) -> gpd.GeoDataFrame:
+    """Coverage and response rate of the questionnaire against the business register.
+
+    The register (:func:`geodistrict.sources.register.read_register`) says
+    which firms exist; ``matches``
+    (:func:`geodistrict.sources.register.match_register`) which of them
+    answered. Counted: the active register units, by comune and ATECO 2025
+    section, with the comune totals, the district total of each section and
+    the district total. The respondents of a comune x section cell are
+    published only when :func:`~geodistrict.production.privacy.protect_counts`
+    allows it for the respondents and the non-respondents alike (so no one can
+    tell whether a given firm of a small group answered), with secondary
+    suppression along the comune and section totals. Register units without a
+    position count too: this needs only their comune and sector.
+
+    Parameters
+    ----------
+    register : DataFrame or GeoDataFrame
+        Register units with ``municipality``, ``ateco_section`` and ``active``.
+    matches : DataFrame
+        :func:`~geodistrict.sources.register.match_register` of the answers
+        and ``register`` (its ``register_index`` column is used).
+    areas : GeoDataFrame, optional
+        Municipal polygons indexed by name: the geometry of the comune rows
+        (district rows get their union); without it rows have no geometry.
+    min_group_size : int, default 5
+        ``k``.
+    core, extension : sequence of str
+        Core and extension municipalities (:func:`zone_of`).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``level`` (``comune_sector``, ``comune``, ``sector``, ``district``),
+        ``municipality``, ``zone``, ``ateco_section``, ``section_it``,
+        ``section_en``, ``register_units``, ``respondents`` (nullable, null
+        where suppressed), ``response_rate`` (0..1, null where suppressed).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from geodistrict.production.firms import register_coverage
+    >>> reg = pd.DataFrame({"municipality": ["A"] * 12, "ateco_section": ["C"] * 12,
+    ...                     "active": [True] * 12})
+    >>> m = pd.DataFrame({"register_index": [0, 1, 2, 3, 4, 5, pd.NA]})
+    >>> cov = register_coverage(reg, m, min_group_size=5)
+    >>> row = cov.set_index("level").loc["district"]
+    >>> int(row["register_units"]), int(row["respondents"]), float(row["response_rate"])
+    (12, 6, 0.5)
+    """
+    from geodistrict.production.ateco import sector_labels
+    from geodistrict.production.privacy import check_group_size, protect_counts
+
+    check_group_size(min_group_size)
+    require_columns(register, ["municipality", "ateco_section"], what="register",
+                    hint="read it with geodistrict.sources.register.read_register")  # fmt: skip
+    active = register["active"].astype(bool) if "active" in register else True
+    units = register[active] if not isinstance(active, bool) else register
+    answered = set(matches["register_index"].dropna()) if "register_index" in matches else set()
+    table = pd.DataFrame(
+        {
+            "municipality": units["municipality"].astype("str").fillna("").to_numpy(),
+            "section": units["ateco_section"].astype("str").fillna("?").to_numpy(),
+            "answered": units.index.isin(list(answered)),
+        }
+    )
+    counts = table.pivot_table(index="municipality", columns="section", values="answered",
+                               aggfunc="size", fill_value=0)  # fmt: skip
+    said = (
+        table.pivot_table(
+            index="municipality", columns="section", values="answered", aggfunc="sum", fill_value=0
+        )
+        .reindex_like(counts)
+        .fillna(0)
+    )
+    shown = protect_counts(said.astype("int64"), min_group_size,
+                           complements=(counts - said).astype("int64"))  # fmt: skip
+    rows: list[dict[str, object]] = []
+
+    def add(level: str, place: str | None, section: str | None, n: int, k: float | None) -> None:
+        rows.append(
+            {
+                "level": level,
+                "municipality": place,
+                "ateco_section": section,
+                "register_units": n,
+                "respondents": k,
+                "response_rate": None if k is None or n == 0 else round(k / n, 3),
+            }
+        )
+
+    # Margins: each comune total and each sector total passes the same rule (respondents
+    # and non-respondents), as a column whose total (the district) is known.
+    by_place = protect_counts(said.sum(axis=1).astype("int64"), min_group_size,
+                              complements=(counts - said).sum(axis=1).astype("int64"))  # fmt: skip
+    by_sector = protect_counts(
+        said.sum(axis=0).astype("int64"),
+        min_group_size,
+        complements=(counts - said).sum(axis=0).astype("int64"),
+    )
+    total_k, total_n = float(said.to_numpy().sum()), int(counts.to_numpy().sum())
+    whole = protect_counts(
+        pd.Series([int(total_k)]),
+        min_group_size,
+        complements=pd.Series([total_n - int(total_k)]),
+        columns=False,
+    )
+    for place in counts.index:
+        for section in counts.columns:
+            n = int(counts.at[place, section])
+            if n:
+                k = float(said.at[place, section]) if shown.at[place, section] else None
+                add("comune_sector", str(place), str(section), n, k)
+        k = float(said.loc[place].sum()) if by_place.iloc[:, 0].loc[place] else None
+        add("comune", str(place), None, int(counts.loc[place].sum()), k)
+    for section in counts.columns:
+        k = float(said[section].sum()) if by_sector.iloc[:, 0].loc[section] else None
+        add("sector", None, str(section), int(counts[section].sum()), k)
+    add("district", None, None, total_n, total_k if bool(whole.iloc[0, 0]) else None)
+    out = pd.DataFrame(rows)
+    en, it = sector_labels(out["ateco_section"])
+    out.insert(3, "section_it", pd.Series(it, dtype="str"))
+    out.insert(4, "section_en", pd.Series(en, dtype="str"))
+    out.insert(2, "zone", zone_of(out["municipality"].fillna(""), core=core, extension=extension))
+    out.loc[out["municipality"].isna(), "zone"] = None
+    out["respondents"] = pd.array(out["respondents"].tolist(), dtype="Int64")
+    out["response_rate"] = pd.to_numeric(out["response_rate"]).astype("float64")
+    for col in ("level", "municipality", "zone", "ateco_section"):
+        out[col] = out[col].astype("str")
+    geometry: list[BaseGeometry | None] = [None] * len(out)
+    crs = None
+    if areas is not None and len(areas):
+        crs = areas.crs
+        whole = areas.geometry.union_all()
+        lookup = dict(zip(areas.index.astype(str), areas.geometry, strict=True))
+        geometry = [lookup.get(str(m)) if isinstance(m, str) else whole
+                    for m in out["municipality"]]  # fmt: skip
+    return gpd.GeoDataFrame(out, geometry=geometry, crs=crs)

@@ -21,7 +21,14 @@ from shapely.geometry.base import BaseGeometry
 from geodistrict._validate import projected_frame, require_columns
 from geodistrict.production._common import numeric_column
 from geodistrict.production.firms import locate_in, zone_of
-from geodistrict.production.privacy import check_group_size, protect_counts, publishable
+from geodistrict.production.privacy import (
+    DOMINANCE,
+    check_dominance,
+    check_group_size,
+    dominated,
+    protect_counts,
+    publishable,
+)
 from geodistrict.production.services import match_expansion
 from geodistrict.sources.surveys import FIRMS
 
@@ -84,6 +91,7 @@ def needs_summary(
     osm_vacant: gpd.GeoDataFrame | None = None,
     landuse: gpd.GeoDataFrame | None = None,
     expansion_distance_m: float = 1000.0,
+    dominance: tuple[int, float] = DOMINANCE,
 ) -> gpd.GeoDataFrame:
     """Needs, critical issues, coverage and space, by area, zone and work table.
 
@@ -95,7 +103,13 @@ def needs_summary(
     complement: areas within their zone, zones within the district; a work
     table's counts are published only when the 2 x 2 table (in the work table
     or not) x (with the answer or not) has no cell of 1 to ``k - 1`` firms.
-    Sums (employees, hires, space requested) follow the count behind them.
+    Sums (employees, hires, space requested) follow the count behind them
+    and are hidden where the (n, p) dominance rule fails
+    (:func:`~geodistrict.production.privacy.dominated`), with secondary
+    suppression along areas within zones and zones within the district.  The
+    OSM firms that did not answer (``osm_not_answered``, ``response_rate``)
+    are shown only where both they and the OSM firms that did answer are at
+    least ``k`` (see :func:`supply`).
 
     Parameters
     ----------
@@ -118,6 +132,8 @@ def needs_summary(
         The landuse layer: hectares of ``landuse=industrial``.
     expansion_distance_m : float, default 1000
         For :func:`match_expansion` of demand to vacant units.
+    dominance : (int, float), default (2, 0.85)
+        The (n, p) rule for the sums.
 
     Returns
     -------
@@ -149,6 +165,7 @@ def needs_summary(
             hint="add the floor area of each unit in m² (the vacant units survey has it)",
         )
     k = check_group_size(min_group_size)
+    check_dominance(dominance)
     answers = firms.copy()
     muni = answers["municipality"].astype("str") if "municipality" in answers else None
     located = locate_in(answers, areas)
@@ -190,24 +207,20 @@ def needs_summary(
     district = by_area.sum().to_frame("district").T
     sum_district = sum_area.sum(min_count=1).to_frame("district").T
 
-    # Which counts may be shown: areas within zones, zones within the district.
+    # Which counts may be shown: areas within zones and within the district, zones
+    # within the district (secondary suppression along every line, until stable).
     mask_area = pd.DataFrame(True, index=by_area.index, columns=count_cols)
-    for z in by_zone.index:
-        members = area_zone.index[area_zone == z]
-        block = by_area.loc[members]
-        for col in count_cols:
-            comp = block["firms"] - block[col] if col != "firms" else None
-            mask_area.loc[members, col] = protect_counts(
-                block[col], k, complements=comp, rows=False
-            ).iloc[:, 0]
     mask_zone = pd.DataFrame(True, index=by_zone.index, columns=count_cols)
-    if len(by_zone) > 1:
-        for col in count_cols:
-            comp = by_zone["firms"] - by_zone[col] if col != "firms" else None
-            mask_zone[col] = protect_counts(by_zone[col], k, complements=comp, rows=False).iloc[
-                :, 0
-            ]
-    else:  # the single zone is the district itself
+    for col in count_cols:
+        mask_area[col], mask_zone[col] = _protect_hierarchy(
+            by_area[col],
+            by_zone[col],
+            area_zone,
+            k,
+            area_comp=by_area["firms"] - by_area[col] if col != "firms" else None,
+            zone_comp=by_zone["firms"] - by_zone[col] if col != "firms" else None,
+        )
+    if len(by_zone) == 1:  # the single zone is the district itself
         only = by_zone.iloc[0]
         mask_zone[:] = [[publishable(only[c], only["firms"], k) for c in count_cols]]
     whole = district.iloc[0]
@@ -220,6 +233,30 @@ def needs_summary(
     for mask in (mask_area, mask_zone, mask_district):
         hidden = ~mask["firms"]
         mask.loc[hidden, :] = False
+
+    # Sums: shown with the count behind them, unless dominated; a dominated sum is
+    # protected like a small count (secondary suppression along the same lines).
+    def heavy(members: pd.Series, col: str) -> bool:
+        return dominated(sums.loc[members.to_numpy(), col].to_numpy(), dominance)
+
+    in_area = {a: (answers["_area"] == a) for a in by_area.index}
+    in_zone = {z: answers["_zone"] == z for z in by_zone.index}
+    sum_masks: dict[str, tuple[pd.Series, pd.Series, bool]] = {}
+    for col, basis in _SUMS.items():
+        primary_area = pd.Series({a: heavy(in_area[a], col) for a in by_area.index}, dtype=bool)
+        primary_zone = pd.Series({z: heavy(in_zone[z], col) for z in by_zone.index}, dtype=bool)
+        shown_area, shown_zone = _protect_hierarchy(
+            by_area[basis],
+            by_zone[basis],
+            area_zone,
+            k,
+            area_hidden=~(mask_area[basis] & ~primary_area),
+            zone_hidden=~(mask_zone[basis] & ~primary_zone),
+        )
+        shown_district = bool(mask_district.iloc[0][basis]) and not heavy(
+            pd.Series(True, index=answers.index), col
+        )
+        sum_masks[col] = (shown_area, shown_zone, shown_district)
 
     area_geoms = {str(a): g for a, g in areas.geometry.items()}
     district_geom = shapely.union_all(list(area_geoms.values()))
@@ -238,13 +275,15 @@ def needs_summary(
         s: pd.Series,
         m: pd.Series,
         geom: BaseGeometry | None,
+        sum_ok: Mapping[str, bool],
     ) -> dict[str, object]:
         row: dict[str, object] = {"level": level, "name": name, "zone": zone}
         for col in count_cols:
             if not col.startswith("_"):
                 row[col] = int(c[col]) if m[col] else pd.NA
         for col, basis in _SUMS.items():
-            row[col] = float(s[col]) if m[basis] and pd.notna(s[col]) else np.nan
+            shown = m[basis] and sum_ok[col] and pd.notna(s[col])
+            row[col] = float(s[col]) if shown else np.nan
         ok_innov = m["_innov_answered"] and c["_innov_answered"] > 0
         row["innovation_mean"] = (
             round(float(s["_innov_sum"]) / float(c["_innov_answered"]), 2) if ok_innov else np.nan
@@ -261,13 +300,21 @@ def needs_summary(
             sum_area.loc[a],
             mask_area.loc[a],
             area_geoms.get(a),
+            {col: bool(m[0][a]) for col, m in sum_masks.items()},
         )
         for a in by_area.index
     ]
     if len(by_zone) > 1:
         rows += [
             emit(
-                "zone", z, z, by_zone.loc[z], sum_zone.loc[z], mask_zone.loc[z], zone_geoms.get(z)
+                "zone",
+                z,
+                z,
+                by_zone.loc[z],
+                sum_zone.loc[z],
+                mask_zone.loc[z],
+                zone_geoms.get(z),
+                {col: bool(m[1][z]) for col, m in sum_masks.items()},
             )
             for z in by_zone.index
         ]
@@ -280,6 +327,7 @@ def needs_summary(
             sum_district.iloc[0],
             mask_district.iloc[0],
             district_geom,
+            {col: m[2] for col, m in sum_masks.items()},
         )
     )
     n_all = float(whole["firms"])
@@ -298,7 +346,8 @@ def needs_summary(
         )
         if not m["firms"]:
             m[:] = False
-        rows.append(emit("work_table", table, "district", c_in, s_in, m, district_geom))
+        table_ok = {col: not heavy(pd.Series(inside, index=answers.index), col) for col in _SUMS}
+        rows.append(emit("work_table", table, "district", c_in, s_in, m, district_geom, table_ok))
 
     out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=firms.crs)
     for col in [c for c in count_cols if not c.startswith("_")]:
@@ -312,10 +361,63 @@ def needs_summary(
         vacant_units=vacant_units,
         osm_vacant=osm_vacant,
         landuse=landuse,
+        min_group_size=k,
     )
     for col in ("level", "name", "zone"):
         out[col] = out[col].astype("str")
+    # Which area each firm is counted in, for the disclosure audit (the step strips attrs).
+    out.attrs["membership"] = {
+        "area": [str(a) if pd.notna(a) else None for a in answers["_area"]],
+        "zone": [str(z) if pd.notna(z) else None for z in answers["_zone"]],
+        "space_found": [bool(v) for v in counts["firms_space_found"]],
+    }
     return out
+
+
+def _protect_hierarchy(
+    area_values: pd.Series,
+    zone_values: pd.Series,
+    area_zone: pd.Series,
+    k: int,
+    *,
+    area_comp: pd.Series | None = None,
+    zone_comp: pd.Series | None = None,
+    area_hidden: pd.Series | None = None,
+    zone_hidden: pd.Series | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Which areas and zones may show a count: :func:`protect_counts` along every line.
+
+    The lines are the areas of each zone (whose total is the zone's), all the
+    areas (whose total is the district's) and the zones; a zone made of one
+    area is that area.  Rounds repeat until nothing changes, so a cell hidden
+    on one line is protected on the others too.
+    """
+    shown_a = pd.Series(True, index=area_values.index) if area_hidden is None else ~area_hidden
+    shown_z = pd.Series(True, index=zone_values.index) if zone_hidden is None else ~zone_hidden
+    shown_a, shown_z = shown_a.astype(bool).copy(), shown_z.astype(bool).copy()
+    blocks = [area_zone.index[area_zone == z] for z in zone_values.index]
+    for _ in range(len(area_values) + len(zone_values) + 1):
+        before = (shown_a.copy(), shown_z.copy())
+        for members in [*blocks, area_values.index]:
+            if len(members) == 0:
+                continue
+            comp = area_comp[members] if area_comp is not None else None
+            ok = protect_counts(
+                area_values[members], k, complements=comp, rows=False, primary=~shown_a[members]
+            ).iloc[:, 0]
+            shown_a[members] = shown_a[members] & ok
+        if len(zone_values) > 1:
+            ok = protect_counts(
+                zone_values, k, complements=zone_comp, rows=False, primary=~shown_z
+            ).iloc[:, 0]
+            shown_z = shown_z & ok
+        for z, members in zip(zone_values.index, blocks, strict=True):
+            if len(members) == 1:
+                both = bool(shown_a[members[0]] and shown_z[z])
+                shown_a[members[0]], shown_z[z] = both, both
+        if shown_a.equals(before[0]) and shown_z.equals(before[1]):
+            break
+    return shown_a, shown_z
 
 
 def supply(
@@ -328,6 +430,7 @@ def supply(
     vacant_units: gpd.GeoDataFrame | None = None,
     osm_vacant: gpd.GeoDataFrame | None = None,
     landuse: gpd.GeoDataFrame | None = None,
+    min_group_size: int = 5,
 ) -> gpd.GeoDataFrame:
     """Add the columns that describe no respondent: OSM coverage and available space.
 
@@ -341,8 +444,13 @@ def supply(
     zone_map : mapping of str to str
         Zone of each area name.
     osm, matches : optional
-        OSM firms and :func:`match_firms` result: ``osm_firms``,
-        ``osm_not_answered`` and ``response_rate``.
+        OSM firms and :func:`match_firms` result: ``osm_firms`` (public),
+        ``osm_not_answered`` and ``response_rate``.  The OSM firms of a place
+        are public, so the number that answered is ``osm_firms -
+        osm_not_answered``: both are shown only when both groups hold at
+        least ``min_group_size`` firms (otherwise "all but 2 of the OSM firms
+        of Kamppi answered" nearly names the respondents), with secondary
+        suppression of areas within zones and zones within the district.
     vacant_units : GeoDataFrame, optional
         ``vacant_units``, ``vacant_m2`` and ``space_balance_m2``.
     osm_vacant : GeoDataFrame, optional
@@ -385,7 +493,10 @@ def supply(
         out["osm_firms"] = pd.array(
             per_row(pd.Series(1.0, index=osm.index), osm_area), dtype="Int64"
         )
-        out["osm_not_answered"] = pd.array(per_row(unmatched, osm_area), dtype="Int64")
+        all_osm = pd.Series(per_row(pd.Series(1.0, index=osm.index), osm_area), index=out.index)
+        not_answered = pd.Series(per_row(unmatched, osm_area), index=out.index)
+        ok = _osm_shown(out, all_osm, not_answered, zone_map, min_group_size)
+        out["osm_not_answered"] = pd.array(not_answered.where(ok), dtype="Int64")
         known = out["firms"].astype("Float64") + out["osm_not_answered"].astype("Float64")
         rate = (out["firms"].astype("Float64") / known).round(3)
         out["response_rate"] = rate.where(out["level"].isin(["area", "zone", "district"]))
@@ -413,3 +524,42 @@ def supply(
                 ha.append(round(float(ind.geometry.intersection(geom).area.sum()) / 1e4, 2))
         out["industrial_ha"] = ha
     return out
+
+
+def _osm_shown(
+    out: pd.DataFrame,
+    all_osm: pd.Series,
+    not_answered: pd.Series,
+    zone_map: Mapping[str, str],
+    k: int,
+) -> pd.Series:
+    """Rows whose ``osm_not_answered`` may be shown.
+
+    The OSM firms that answered (all minus those that did not) and those that
+    did not are both groups of OSM firms, which are public: each must be at
+    least ``k`` (0 would say that every OSM firm of the place answered, or
+    none did), and hiding one area must not be undone by subtracting the
+    others from their zone, or zones from the district.
+    """
+    answered = (all_osm - not_answered).fillna(0)
+    small = lambda v: v < k  # noqa: E731 - zero is as telling as a small group here
+    primary = (small(answered) | small(not_answered.fillna(0))) & (all_osm.fillna(0) > 0)
+    ok = ~primary & out["level"].isin(["area", "zone", "district"])
+    levels = out["level"].to_numpy()
+    names = out["name"].astype("str").to_numpy()
+    for z in sorted(set(zone_map.values())):
+        rows = [i for i in range(len(out)) if levels[i] == "area" and zone_map.get(names[i]) == z]
+        if len(rows) < 2:
+            continue
+        idx = out.index[rows]
+        shown = protect_counts(
+            answered[idx], k, complements=not_answered[idx], rows=False, primary=~ok[idx]
+        ).iloc[:, 0]
+        ok[idx] = ok[idx] & shown
+    zones = out.index[levels == "zone"]
+    if len(zones) > 1:
+        shown = protect_counts(
+            answered[zones], k, complements=not_answered[zones], rows=False, primary=~ok[zones]
+        ).iloc[:, 0]
+        ok[zones] = ok[zones] & shown
+    return ok

@@ -1,21 +1,41 @@
-"""Small-cell suppression: which counts of firms may be published.
+"""Small-cell suppression, dominance and k-anonymous positions.
 
 Questionnaire answers are confidential. A count of firms is published only
 when it is 0 or at least ``k`` (``min_group_size``); so is its complement
 within the parent group, and the residual left by suppressed cells along every
 published margin (secondary suppression), so that no group of 1 to ``k - 1``
 firms can be read, nor derived by subtracting published numbers of the same
-layer.
+layer.  A sum (employees, hires, space) is published only when the (n, p)
+dominance rule passes (:func:`dominated`), and positions of respondents only
+as H3 cells holding at least ``k`` of them (:func:`anonymous_cells`).  Across
+layers, :mod:`geodistrict.production.disclosure` audits what is published
+together and hides more cells where differencing still bites.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodistrict import hexagons
 from geodistrict.errors import ParameterError
 
-__all__ = ["check_group_size", "protect_counts", "publishable"]
+__all__ = [
+    "DOMINANCE",
+    "anonymous_cells",
+    "check_dominance",
+    "check_group_size",
+    "dominated",
+    "protect_counts",
+    "publishable",
+]
+
+#: The default (n, p) dominance rule: a sum is sensitive when its 2 largest
+#: contributions make more than 85% of it (Hundepool et al. 2012, ch. 4).
+DOMINANCE: tuple[int, float] = (2, 0.85)
 
 
 def check_group_size(k: int) -> int:
@@ -36,6 +56,7 @@ def protect_counts(
     complements: pd.DataFrame | pd.Series | None = None,
     rows: bool = True,
     columns: bool = True,
+    primary: pd.DataFrame | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Decide which cells of a table of firm counts may be published.
 
@@ -58,6 +79,9 @@ def protect_counts(
         same mask.
     rows, columns : bool, default True
         Whether row totals / column totals are known (published or derivable).
+    primary : DataFrame or Series of bool, optional
+        Same shape: cells to hide whatever their count (e.g. a sum failing
+        the dominance rule); secondary suppression then protects them too.
 
     Returns
     -------
@@ -88,6 +112,12 @@ def protect_counts(
     suppressed = np.zeros(arrays[0].shape, dtype=bool)
     for a in arrays:
         suppressed |= _small(a, k)
+    forced = np.zeros(arrays[0].shape, dtype=bool)
+    if primary is not None:
+        forced = np.asarray(
+            primary.to_frame() if isinstance(primary, pd.Series) else primary, dtype=bool
+        ).reshape(arrays[0].shape)
+        suppressed |= forced
     axes = [ax for ax, on in ((1, rows), (0, columns)) if on]
     changed = True
     while changed:
@@ -99,7 +129,10 @@ def protect_counts(
                     vals = a[i, :] if axis == 1 else a[:, i]
                     supp = suppressed[i, :] if axis == 1 else suppressed[:, i]
                     residual = vals[supp].sum()
-                    if not 0 < residual < k:
+                    alone = (supp & forced[i, :] if axis == 1 else supp & forced[:, i]).any() and (
+                        supp.sum() == 1
+                    )
+                    if not 0 < residual < k and not alone:
                         continue
                     open_ = np.flatnonzero(~supp & (vals > 0))
                     if open_.size == 0:
@@ -148,3 +181,140 @@ def publishable(count: float, total: float, k: int) -> bool:
     """
     rest = total - count
     return (count == 0 or count >= k) and (rest == 0 or rest >= k)
+
+
+def check_dominance(dominance: Sequence[float]) -> tuple[int, float]:
+    """Return ``(n, p)``, or raise :class:`ParameterError` unless n >= 1 and 0 < p <= 1."""
+    try:
+        n, p = dominance
+    except (TypeError, ValueError):
+        raise ParameterError(f"dominance must be a pair (n, p), got {dominance!r}") from None
+    if not float(n).is_integer() or int(n) < 1 or not 0 < float(p) <= 1:
+        raise ParameterError(
+            f"dominance (n, p) needs an integer n >= 1 and 0 < p <= 1, got {dominance!r}"
+        )
+    return int(n), float(p)
+
+
+def dominated(
+    values: Sequence[float] | np.ndarray, dominance: Sequence[float] = DOMINANCE
+) -> bool:
+    """Whether a sum fails the (n, p) dominance rule: its n largest terms exceed p of it.
+
+    The rule statistical offices apply to magnitude tables (Hundepool et al.,
+    *Statistical Disclosure Control*, Wiley 2012, ch. 4): a cell whose
+    ``n`` largest contributions make more than ``p`` of its total lets those
+    contributors, or a competitor who knows its own share, estimate a firm's
+    value closely.  A sum of fewer than ``n + 1`` positive terms is always
+    dominated.
+
+    Parameters
+    ----------
+    values : array-like of float
+        The contributions (e.g. each firm's employees); missing values count 0.
+    dominance : (int, float), default (2, 0.85)
+        ``n`` and ``p``.
+
+    Returns
+    -------
+    bool
+        True when the sum must not be published (a total of 0 is not dominated).
+
+    Examples
+    --------
+    >>> from geodistrict.production.privacy import dominated
+    >>> dominated([50, 40, 5, 3, 2]), dominated([20, 20, 20, 20, 20])
+    (True, False)
+    >>> dominated([60, 10, 10, 10, 10], (1, 0.6))
+    False
+    """
+    n, p = check_dominance(dominance)
+    terms = np.nan_to_num(np.asarray(values, dtype="float64"))
+    if (terms < 0).any():
+        raise ParameterError("dominance is defined for non-negative contributions")
+    total = float(terms.sum())
+    if total <= 0:
+        return False
+    top = float(np.sort(terms)[::-1][:n].sum())
+    return top > p * total + 1e-9 * total
+
+
+def anonymous_cells(
+    points: gpd.GeoSeries,
+    *,
+    k: int,
+    resolution: int = 9,
+    coarsest: int = 6,
+    nested: bool = False,
+) -> list[str | None]:
+    """The H3 cell of each point, coarsened until it holds at least ``k`` of the points.
+
+    Bottom up: a cell at ``resolution`` holding ``k`` points or more keeps them;
+    the others move to their cell one resolution coarser (the cell that
+    contains the point, so the point always lies in its cell), which keeps
+    them when they are ``k`` or more there, and so on up to ``coarsest``.
+    Every cell given holds at least ``k`` points (fewer would tell where a
+    small group is); points still in groups of fewer than ``k`` at
+    ``coarsest`` get ``None``.  A coarse cell may overlap finer ones given to
+    other points: it stands for its points outside them, still at least ``k``.
+
+    Parameters
+    ----------
+    points : GeoSeries
+        Positions (any CRS).
+    k : int
+        Minimum number of points per cell.
+    resolution : int, default 9
+        Finest H3 resolution.
+    coarsest : int, default 6
+        Coarsest resolution tried (6: cells of about 36 km²).
+    nested : bool, default False
+        Let a point left over join a coarser cell that holds at least ``k``
+        points in all, counting those given finer cells inside it: for drawing
+        (a polygon of cells that each hold ``k`` points), not for counting
+        (the points counted in that cell may then be fewer than ``k``).
+
+    Returns
+    -------
+    list of str or None
+        One cell id (or None) per point, in order.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> from geodistrict.production.privacy import anonymous_cells
+    >>> pts = gpd.GeoSeries([Point(9.19 + i * 1e-4, 45.46) for i in range(6)]
+    ...                     + [Point(9.25, 45.46)], crs=4326)
+    >>> cells = anonymous_cells(pts, k=5, resolution=9)
+    >>> len(set(cells[:6])), cells[6]
+    (1, None)
+    """
+    check_group_size(k)
+    if not 0 <= coarsest <= resolution <= 15:
+        raise ParameterError(
+            f"need 0 <= coarsest <= resolution <= 15, got coarsest={coarsest!r}, "
+            f"resolution={resolution!r}"
+        )
+    out: list[str | None] = [None] * len(points)
+    todo = np.arange(len(points))
+    for res in range(resolution, coarsest - 1, -1):
+        if todo.size == 0:
+            break
+        cells = hexagons.cells_of(points.iloc[todo], resolution=res)
+        groups: dict[str, list[int]] = {}
+        for pos, cell in zip(todo, cells, strict=True):
+            groups.setdefault(cell, []).append(int(pos))
+        inside: dict[str, int] = {}
+        if nested:
+            for cell in hexagons.cells_of(points, resolution=res):
+                inside[cell] = inside.get(cell, 0) + 1
+        left = []
+        for cell, members in groups.items():
+            if len(members) >= k or inside.get(cell, 0) >= k:
+                for member in members:
+                    out[member] = cell
+            else:
+                left.extend(members)
+        todo = np.array(sorted(left), dtype=int)
+    return out

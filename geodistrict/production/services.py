@@ -28,7 +28,13 @@ from geodistrict.errors import CRSError, EmptyAreaError, ParameterError
 from geodistrict.network import distances_within, graph_arrays, nearest_nodes
 from geodistrict.production._common import Weight, employees_of, numeric_column, weights_of
 from geodistrict.production.firms import zone_of
-from geodistrict.production.privacy import protect_counts, publishable
+from geodistrict.production.privacy import (
+    DOMINANCE,
+    check_dominance,
+    dominated,
+    protect_counts,
+    publishable,
+)
 from geodistrict.siting import maximal_covering
 
 __all__ = ["match_expansion", "service_sites"]
@@ -104,6 +110,7 @@ def service_sites(
     max_distance_m: float = 600.0,
     weight: Weight = "employees",
     min_group_size: int = 5,
+    dominance: tuple[int, float] = DOMINANCE,
     max_candidates: int = 400,
     core: Sequence[str] = (),
     extension: Sequence[str] = (),
@@ -141,6 +148,9 @@ def service_sites(
     min_group_size : int, default 5
         ``k``: per-site counts of firms served and their employees are
         published only when the groups pass :func:`protect_counts`.
+    dominance : (int, float), default (2, 0.85)
+        ``employees_served`` is null where the (n, p) rule of
+        :func:`~geodistrict.production.privacy.dominated` fails.
     max_candidates : int, default 400
         Cap on default candidates (the MILP grows with them).
     core, extension : sequence of str
@@ -155,8 +165,10 @@ def service_sites(
         site, null when suppressed), ``mean_distance_m``, and the
         district-wide ``coverage_firms_pct``, ``coverage_weight_pct``,
         ``coverage_core_pct``, ``coverage_extension_pct`` (null when not
-        publishable), ``max_distance_m``, ``mode`` (``graph`` / ``straight``)
-        and ``weight``.
+        publishable; the zones' covered firms, with their complements, pass
+        :func:`protect_counts` under the district's total, so a hidden zone
+        cannot be recomputed from the others), ``max_distance_m``, ``mode``
+        (``graph`` / ``straight``) and ``weight``.
 
     Examples
     --------
@@ -176,6 +188,7 @@ def service_sites(
         raise ParameterError(f"max_distance_m must be greater than 0, got {max_distance_m!r}")
     if len(firms) == 0:
         raise EmptyAreaError("no firms to serve")
+    check_dominance(dominance)
     w = weights_of(firms, weight)
     emp = employees_of(firms)
     fxy = np.column_stack([firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()])
@@ -219,9 +232,18 @@ def service_sites(
         else ["district"] * len(firms)
     )
 
+    # Covered and uncovered firms of each zone, under the district's totals: a zone's
+    # percentage is shown only when neither group is small and the hidden zones
+    # cannot be recomputed from the district and the others (secondary suppression).
+    zone_names = sorted(set(zones))
+    cov = pd.Series([int((covered & (zones == z)).sum()) for z in zone_names], index=zone_names)
+    unc = pd.Series([int((~covered & (zones == z)).sum()) for z in zone_names], index=zone_names)
+    zone_ok = protect_counts(cov, k, complements=unc, rows=False).iloc[:, 0]
+
     def zone_pct(z: str) -> float:
-        inz = zones == z
-        n, c = int(inz.sum()), int((covered & inz).sum())
+        if z not in zone_ok.index or not zone_ok[z]:
+            return np.nan
+        n, c = int(cov[z] + unc[z]), int(cov[z])
         if n == 0 or not publishable(c, n, k) or n < k:
             return np.nan
         return round(100 * c / n, 1)
@@ -238,16 +260,20 @@ def service_sites(
             {
                 "candidate": clabels[j],
                 "firms_served": int(served[c]) if ok[c] else pd.NA,
-                "employees_served": float(emp[mine].sum()) if ok[c] and served[c] else np.nan,
+                "employees_served": float(emp[mine].sum())
+                if ok[c] and served[c] and not dominated(emp[mine], dominance)
+                else np.nan,
                 "mean_distance_m": round(float(sub[mine, c].mean()), 1)
                 if ok[c] and served[c]
                 else np.nan,
                 "_rank": float(w[mine].sum()),
+                "_column": c,
                 "geometry": Point(cxy[j]),
             }
         )
     out = pd.DataFrame(rows).sort_values("_rank", ascending=False, kind="stable")
-    out = out.drop(columns="_rank").reset_index(drop=True)
+    site_of_column = {int(c): f"S{i}" for i, c in enumerate(out["_column"], start=1)}
+    out = out.drop(columns=["_rank", "_column"]).reset_index(drop=True)
     out.insert(0, "site_id", [f"S{i}" for i in range(1, len(out) + 1)])
     out["firms_served"] = out["firms_served"].astype("Int64")
     out["coverage_firms_pct"] = firms_pct
@@ -259,6 +285,13 @@ def service_sites(
     out["weight"] = weight
     for col in ("site_id", "candidate", "mode", "weight"):
         out[col] = out[col].astype("str")
+    result = gpd.GeoDataFrame(out, geometry="geometry", crs=firms.crs)
+    # Which firms each site serves, for the disclosure audit (the step strips attrs).
+    result.attrs["membership"] = {
+        "site_id": [site_of_column[int(c)] if c >= 0 else None for c in nearest],
+        "zone": [str(z) for z in zones],
+        "weight": weight,
+    }
     log.info(
         "service_sites: %d sites cover %d of %d firms within %.0f m (%s, %s)",
         len(chosen),
@@ -268,7 +301,7 @@ def service_sites(
         mode,
         covering.solver,
     )
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=firms.crs)
+    return result
 
 
 def match_expansion(

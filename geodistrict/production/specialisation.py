@@ -37,7 +37,14 @@ from geodistrict.production.ateco import (
     sector_of,
 )
 from geodistrict.production.firms import areas_from_firms, zone_of
-from geodistrict.production.privacy import check_group_size, protect_counts
+from geodistrict.production.privacy import (
+    DOMINANCE,
+    anonymous_cells,
+    check_dominance,
+    check_group_size,
+    dominated,
+    protect_counts,
+)
 
 __all__ = ["firm_clusters", "read_lq_reference", "sector_specialisation"]
 
@@ -248,6 +255,7 @@ def sector_specialisation(
     reference: Mapping[str, float] | pd.DataFrame | None = None,
     reference_label: str = "istat",
     min_group_size: int = 5,
+    dominance: tuple[int, float] = DOMINANCE,
     core: Sequence[str] = (),
     extension: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
@@ -293,6 +301,9 @@ def sector_specialisation(
     min_group_size : int, default 5
         ``k``: cells are published according to :func:`protect_counts` on the
         area x sector table of firm counts.
+    dominance : (int, float), default (2, 0.85)
+        The (n, p) rule of :func:`~geodistrict.production.privacy.dominated`:
+        ``employees`` is null where its n largest firms exceed p of it.
     core, extension : sequence of str
         Core and extension municipalities: each row gets its ``zone``.
 
@@ -301,7 +312,8 @@ def sector_specialisation(
     GeoDataFrame
         One row per published area and sector with at least one firm: ``area``,
         ``area_kind``, ``zone``, ``sector``, ``sector_en``, ``sector_it``,
-        ``firms``, ``employees``, ``area_share``, ``reference_share``, ``lq``
+        ``firms``, ``employees`` (null when dominated), ``area_share``,
+        ``reference_share``, ``lq``
         (``NaN`` when the reference has no unit of the sector),
         ``lq_reference`` (``reference_label``, or ``respondents`` without a
         reference), ``specialised`` (LQ >= 1.25); polygon geometry of the area.
@@ -325,6 +337,7 @@ def sector_specialisation(
     """
     projected_frame(firms, what="firms")
     check_group_size(min_group_size)
+    check_dominance(dominance)
     if by not in ("municipality", "h3"):
         raise ParameterError(f"by must be 'municipality' or 'h3', got {by!r}")
     sector = sector_of(firms, level).to_numpy()
@@ -348,6 +361,8 @@ def sector_specialisation(
         unique = sorted(set(cells))
         geoms = dict(zip(unique, hexagons.cell_polygons(unique, crs=firms.crs), strict=True))
     valid = pd.notna(sector) & pd.notna(area_of)
+    emp_valid = emp[valid]
+    area_valid, sector_valid = area_of[valid], sector[valid]
     frame = pd.DataFrame(
         {"area": area_of[valid], "sector": sector[valid], "w": w[valid], "emp": emp[valid], "n": 1}
     )
@@ -381,6 +396,8 @@ def sector_specialisation(
                 continue
             r = float(ref.get(s, np.nan))
             share = float(area_share.loc[a, s])
+            inside = (area_valid == a) & (sector_valid == s)
+            heavy = dominated(emp_valid[inside], dominance)
             rows.append(
                 {
                     "area": str(a),
@@ -388,7 +405,7 @@ def sector_specialisation(
                     "zone": zones.get(a, "district"),
                     "sector": str(s),
                     "firms": n,
-                    "employees": float(esum.loc[a, s]),
+                    "employees": np.nan if heavy else float(esum.loc[a, s]),
                     "area_share": round(share, 4),
                     "reference_share": round(r, 4),
                     "lq": round(share / r, 3) if r > 0 else np.nan,
@@ -419,6 +436,11 @@ def sector_specialisation(
     out.attrs["cells_published"] = len(rows)
     out.attrs["cells_suppressed"] = suppressed
     out.attrs["sectors_without_reference"] = sorted(set(out.loc[out["lq"].isna(), "sector"]))
+    # Which firms each row counts, for the disclosure audit (the step strips attrs).
+    out.attrs["membership"] = {
+        "area": [str(a) if ok else None for a, ok in zip(area_of, valid, strict=True)],
+        "sector": [str(x) if ok else None for x, ok in zip(sector, valid, strict=True)],
+    }
     return out
 
 
@@ -429,6 +451,7 @@ def firm_clusters(
     min_firms: int = 5,
     level: Level = "section",
     h3_resolution: int = 9,
+    dominance: tuple[int, float] = DOMINANCE,
     core: Sequence[str] = (),
     extension: Sequence[str] = (),
 ) -> gpd.GeoDataFrame:
@@ -438,7 +461,10 @@ def firm_clusters(
     ``eps_m`` and ``min_samples = min_firms``; clusters with fewer than
     ``min_firms`` firms are dropped, so with ``min_firms >= k`` every published
     cluster is a group of at least ``k``.  The polygon is the convex hull of
-    the H3 cells that hold the members, so it shows no firm's exact position.
+    H3 cells that each hold at least ``min_firms`` members
+    (:func:`~geodistrict.production.privacy.anonymous_cells`: a member far from
+    the others is drawn with a coarser cell, resolution 6 at most), so it
+    contains every member without pointing at any of them.
 
     Parameters
     ----------
@@ -451,7 +477,10 @@ def firm_clusters(
     level : {"section", "division"}, default "section"
         ATECO level of the sectors.
     h3_resolution : int, default 9
-        Cells whose hull draws the cluster.
+        Finest cells whose hull draws the cluster.
+    dominance : (int, float), default (2, 0.85)
+        ``employees`` is null where the (n, p) rule of
+        :func:`~geodistrict.production.privacy.dominated` fails.
     core, extension : sequence of str
         Core and extension municipalities (see :func:`zone_of`).
 
@@ -461,8 +490,9 @@ def firm_clusters(
         Polygons: ``cluster_id``, ``sector``, ``sector_en``, ``sector_it``,
         ``firms``, ``employees``, ``sector_share`` (share of the sector's
         firms of the district in the cluster), ``area_ha``, ``firms_per_ha``,
-        ``municipalities`` (``;``-separated), ``zone`` (core, extension,
-        other, district or ``mixed``).
+        ``municipalities`` (``;``-separated, those with at least
+        ``min_firms`` members; ``altri`` when members come from others too),
+        ``zone`` (the zone of those municipalities, or ``mixed``).
 
     Examples
     --------
@@ -482,6 +512,10 @@ def firm_clusters(
         raise ParameterError(f"eps_m must be greater than 0, got {eps_m!r}")
     if min_firms < 1:
         raise ParameterError(f"min_firms must be at least 1, got {min_firms!r}")
+    if not 5 <= h3_resolution <= 15:
+        raise ParameterError(f"h3_resolution must be within 5..15, got {h3_resolution!r}")
+    coarsest = min(6, h3_resolution)
+    check_dominance(dominance)
     sector = sector_of(firms, level)
     emp = employees_of(firms)
     municipality = (
@@ -489,9 +523,9 @@ def firm_clusters(
         if "municipality" in firms
         else np.array([None] * len(firms))
     )
-    cells = hexagons.cells_of(firms.geometry, resolution=h3_resolution)
     xy = np.column_stack([firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()])
     rows = []
+    member_sets = []
     for s in sorted(sector.dropna().unique()):
         idx = np.flatnonzero((sector == s).to_numpy())
         if idx.size < min_firms:
@@ -501,24 +535,43 @@ def firm_clusters(
             members = idx[labels == label]
             if members.size < min_firms:
                 continue
-            member_cells = sorted({cells[i] for i in members})
-            hull = shapely.union_all(hexagons.cell_polygons(member_cells, crs=firms.crs))
+            cells = anonymous_cells(
+                firms.geometry.iloc[members],
+                k=min_firms,
+                resolution=h3_resolution,
+                coarsest=coarsest,
+                nested=True,
+            )
+            # Members alone even at the coarsest resolution are drawn with that cell.
+            lone = [i for i, c in zip(members, cells, strict=True) if c is None]
+            drawn = {c for c in cells if c is not None}
+            if lone:
+                drawn |= set(hexagons.cells_of(firms.geometry.iloc[lone], resolution=coarsest))
+            hull = shapely.union_all(hexagons.cell_polygons(sorted(drawn), crs=firms.crs))
             hull = hull.convex_hull
-            munis = sorted({str(m) for m in municipality[members] if isinstance(m, str)})
-            zones = set(zone_of(munis, core=core, extension=extension)) or {"district"}
+            names = pd.Series([m for m in municipality[members] if isinstance(m, str)])
+            counted = names.value_counts()
+            munis = sorted(str(m) for m in counted.index[counted >= min_firms])
+            listed = ";".join(munis + (["altri"] if (counted < min_firms).any() else []))
+            zones = set(zone_of(munis, core=core, extension=extension))
+            if not munis:
+                zones = {"district"} if not (core or extension) else {"mixed"}
             rows.append(
                 {
                     "sector": str(s),
                     "firms": int(members.size),
-                    "employees": float(emp[members].sum()),
+                    "employees": np.nan
+                    if dominated(emp[members], dominance)
+                    else float(emp[members].sum()),
                     "sector_share": round(members.size / idx.size, 3),
                     "area_ha": round(hull.area / 1e4, 2),
                     "firms_per_ha": round(members.size / (hull.area / 1e4), 2),
-                    "municipalities": ";".join(munis),
+                    "municipalities": listed,
                     "zone": zones.pop() if len(zones) == 1 else "mixed",
                     "geometry": hull,
                 }
             )
+            member_sets.append(members)
     cols = [
         "sector",
         "firms",
@@ -531,7 +584,8 @@ def firm_clusters(
         "geometry",
     ]
     out = gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry="geometry", crs=firms.crs)
-    out = out.sort_values(["firms", "sector"], ascending=[False, True]).reset_index(drop=True)
+    order = out.sort_values(["firms", "sector"], ascending=[False, True], kind="stable").index
+    out = out.loc[order].reset_index(drop=True)
     out.insert(0, "cluster_id", [f"K{i:02d}" for i in range(1, len(out) + 1)])
     en, it = sector_labels(out["sector"])
     out.insert(2, "sector_en", pd.Series(en, dtype="str"))
@@ -541,4 +595,12 @@ def firm_clusters(
         out[col] = out[col].astype("float64")  # typed even with no row
     for col in ("cluster_id", "sector", "municipalities", "zone"):
         out[col] = out[col].astype("str")
+    # Which firms each cluster holds, for the disclosure audit (the step strips attrs).
+    cluster_of: list[str | None] = [None] * len(firms)
+    for new_pos, old_pos in enumerate(order):
+        for i in member_sets[old_pos]:
+            cluster_of[int(i)] = str(out["cluster_id"].iloc[new_pos])
+    out.attrs["membership"] = {"cluster_id": cluster_of, "sector": [
+        str(x) if pd.notna(x) else None for x in sector
+    ]}  # fmt: skip
     return out

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
+import pandas as pd
 
 from geodistrict import production as pr
 from geodistrict._validate import projected_frame
@@ -20,6 +21,8 @@ from geodistrict.errors import ConfigError, EmptyAreaError, ParameterError
 from geodistrict.ingest import BaseLayers
 from geodistrict.pipeline.runner import RunContext, Step
 from geodistrict.pipeline.steps._outcome import Report, Reporter, attempt, nonempty
+from geodistrict.production.firms import register_coverage
+from geodistrict.sources.register import match_register
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ LAYERS = (
     "firm_clusters",
     "service_sites",
     "production_needs",
+    "firm_coverage",
 )
 
 
@@ -39,12 +43,20 @@ def production_layers(
     *,
     vacant_units: gpd.GeoDataFrame | None = None,
     report: Reporter | None = None,
+    keep_membership: bool = False,
+    register: gpd.GeoDataFrame | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Every layer of the productive district, as the pipeline step ``production`` writes them.
 
     A layer the data cannot give (e.g. no firm to site services for) is left
     out and reported with its reason (``report.skip``); the others are still
     computed.
+
+    What is published together then passes the disclosure audit
+    (:func:`geodistrict.production.protect_layers`): where differencing
+    across layers (or against the public OSM POIs) would still isolate fewer
+    than ``production.min_group_size`` firms, or recompute a suppressed
+    number, more numbers are hidden, and the run summary says how many.
 
     Parameters
     ----------
@@ -59,6 +71,10 @@ def production_layers(
     report : Reporter, optional
         Where skipped layers go (the pipeline's ``RunContext``); default a
         :class:`~geodistrict.pipeline.steps._outcome.Report` that only logs them.
+    keep_membership : bool, default False
+        Keep ``attrs["membership"]`` (which respondents each row counts) on
+        the layers, for :func:`geodistrict.production.audit_disclosure`;
+        never write such layers.
 
     Returns
     -------
@@ -86,13 +102,22 @@ def production_layers(
     if len(firms) == 0:
         raise EmptyAreaError("the firms survey has no firm in the study area")
     k = config.min_group_size
+    dominance = (config.dominance_n, config.dominance_p)
     core, extension = config.core_municipalities, config.extension_municipalities
-    answers = pr.classify_ateco(firms)
+    answers = pr.classify_ateco(firms, edition=config.ateco_edition)
+    reference = (
+        pr.read_lq_reference(config.reference_file, edition=config.reference_edition)
+        if config.reference_file is not None
+        else None
+    )
     area = base.study_area.geometry.union_all()
     areas = pr.areas_from_firms(answers, area.union(answers.geometry.union_all().buffer(50)))
     osm = pr.osm_firms(base.pois, buildings=base.buildings, landuse=base.landuse)
     matches = pr.match_firms(answers, osm, max_distance_m=config.match_distance_m)
     graph = {"walk": base.walk_graph, "bike": base.bike_graph}.get(config.service_mode)
+    # The business register, when given, is the frame: who exists (register) against who
+    # answered (the questionnaire), by comune and ATECO section.
+    in_register = match_register(answers, register) if register is not None else None
     thunks: dict[str, Callable[[], gpd.GeoDataFrame]] = {
         "firms": lambda: pr.firms_layer(
             answers,
@@ -101,6 +126,7 @@ def production_layers(
             areas=areas,
             publish_answers=config.publish_firm_answers,
             h3_resolution=config.h3_resolution,
+            min_group_size=k,
             core=core,
             extension=extension,
         ),
@@ -111,7 +137,9 @@ def production_layers(
             h3_resolution=max(config.h3_resolution - 1, 5),
             level=config.specialisation_level,
             weight=config.specialisation_weight,
+            reference=reference,
             min_group_size=k,
+            dominance=dominance,
             core=core,
             extension=extension,
         ),
@@ -121,6 +149,7 @@ def production_layers(
             min_firms=k,
             level=config.specialisation_level,
             h3_resolution=config.h3_resolution,
+            dominance=dominance,
             core=core,
             extension=extension,
         ),
@@ -131,6 +160,7 @@ def production_layers(
             max_distance_m=config.service_distance_m,
             weight=config.service_weight,
             min_group_size=k,
+            dominance=dominance,
             core=core,
             extension=extension,
         ),
@@ -145,6 +175,7 @@ def production_layers(
             landuse=base.landuse,
             core=core,
             extension=extension,
+            dominance=dominance,
         ),
     }
     report = report if report is not None else Report()
@@ -153,9 +184,99 @@ def production_layers(
         layer = attempt(report, [name], thunk)
         if layer is not None:
             layers[name] = layer
+    layers = _protect(layers, answers, base.pois, config, report)
+    if register is not None and in_register is not None:
+        # Protected on its own (protect_counts on the cells and on each margin), not by the
+        # disclosure audit of the other layers: see docs/production.md.
+        coverage = attempt(report, ["firm_coverage"], lambda: _coverage(
+            register, in_register, areas, k, core, extension, answers, report))  # fmt: skip
+        if coverage is not None:
+            layers["firm_coverage"] = coverage
+    if not keep_membership:
+        for layer in layers.values():
+            layer.attrs.pop("membership", None)
     for name, layer in layers.items():
         log.info("production: %s has %d features", name, len(layer))
     return layers
+
+
+def _protect(
+    layers: dict[str, gpd.GeoDataFrame],
+    answers: gpd.GeoDataFrame,
+    pois: gpd.GeoDataFrame,
+    config: ProductionConfig,
+    report: Reporter,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Run the disclosure audit on what is published together and hide what it finds."""
+    k = config.min_group_size
+    audited = {n: v for n, v in layers.items() if n != "firms" or not config.publish_firm_answers}
+    if "firms" in layers and config.publish_firm_answers:
+        report.note("firms", "publish_firm_answers is on: the layer has every answer and the "
+                    "exact position of each respondent; keep this output inside the district "
+                    "office, never publish or serve it")  # fmt: skip
+    protected, outcome = pr.protect_layers(
+        audited | {"pois": pois},
+        respondents=answers,
+        k=k,
+        dominance=(config.dominance_n, config.dominance_p),
+    )
+    protected.pop("pois")
+    hidden = cast("list[str]", outcome["hidden"])
+    after = cast("pd.DataFrame", outcome["findings_after"])
+    if hidden:
+        for name in sorted({h.split("[")[0].split(".")[0] for h in hidden}):
+            mine = [h for h in hidden if h.startswith(name)]
+            report.note(name, f"{len(mine)} more number(s) hidden so that no combination of the "
+                        f"published layers isolates fewer than {k} firms (disclosure audit): "
+                        + "; ".join(mine[:5]) + ("; ..." if len(mine) > 5 else ""))  # fmt: skip
+    for name in sorted({n for ls in after["layers"] for n in str(ls).split(",") if n}):
+        details = after.loc[after["layers"].str.contains(name, regex=False), "detail"]
+        report.note(name, f"the disclosure audit still finds {len(details)} problem(s) no "
+                    "hidden number can fix: " + "; ".join(details.head(3)))  # fmt: skip
+    unplaced = int(protected.get("firms", gpd.GeoDataFrame()).attrs.pop("unplaced", 0))
+    if unplaced:
+        report.note("firms", f"{unplaced} respondent(s) are in no cell: even at H3 resolution 6 "
+                    f"they are fewer than {k} together")  # fmt: skip
+    for name in layers:
+        if name not in protected:
+            protected[name] = layers[name]
+    return {name: protected[name] for name in layers}
+
+
+def _coverage(
+    register: gpd.GeoDataFrame,
+    in_register: Any,
+    areas: gpd.GeoDataFrame,
+    k: int,
+    core: list[str],
+    extension: list[str],
+    answers: gpd.GeoDataFrame,
+    report: Reporter | None,
+) -> gpd.GeoDataFrame:
+    """The ``firm_coverage`` layer, and the run summary of the response rate."""
+    layer = register_coverage(
+        register, in_register, areas=areas, min_group_size=k, core=core, extension=extension
+    )
+    if report is not None:
+        total = layer[layer["level"] == "district"].iloc[0]
+        missing = int(in_register["register_index"].isna().sum())
+        active = register["active"].astype(bool) if "active" in register else None
+        unplaced = int((register["geocode_quality"] == "unmatched").sum()) if (
+            "geocode_quality" in register) else 0  # fmt: skip
+        rate = (
+            f"{int(total['respondents'])} of {int(total['register_units'])} active units "
+            f"({float(total['response_rate']):.1%})"
+            if pd.notna(total["respondents"])
+            else f"hidden (fewer than {k} respondents or non-respondents)"
+        )
+        report.note("firm_coverage", f"response rate against the business register: {rate}"
+                    + (f"; {missing} of {len(answers)} respondents are not in the register"
+                       if missing else "")
+                    + (f"; {int((~active).sum())} inactive units not counted"
+                       if active is not None and (~active).any() else "")
+                    + (f"; {unplaced} register units have no position (address not found) "
+                       "but are counted by comune and sector" if unplaced else ""))  # fmt: skip
+    return layer
 
 
 def _check(config: DistrictConfig) -> None:
@@ -169,6 +290,15 @@ def _check(config: DistrictConfig) -> None:
         raise ConfigError(
             f"production.core_municipalities / production.extension_municipalities: {exc}"
         ) from None
+
+
+def _converted_codes(firms: gpd.GeoDataFrame, edition: str) -> int:
+    """How many firms' ATECO codes are ATECO 2007 codes converted to 2025."""
+    codes = firms["ateco"].dropna().astype("str") if "ateco" in firms.columns else []
+    return sum(
+        pr.resolve_ateco(c, edition=edition).converted_from is not None  # type: ignore[arg-type]
+        for c in codes
+    )
 
 
 #: Why a production layer can come out empty.
@@ -189,6 +319,13 @@ def _run(ctx: RunContext) -> dict[str, Any]:
             ctx.skip(layer, "no firms survey configured (surveys.firms)")
         return {}
     k = ctx.config.production.min_group_size
+    register = surveys.get("register")
+    if register is None:
+        ctx.skip(
+            "firm_coverage",
+            "no business register configured (surveys.business_register): "
+            "coverage and response rate are against the OSM firms (production_needs)",
+        )
     layers = attempt(
         ctx,
         LAYERS,
@@ -198,6 +335,7 @@ def _run(ctx: RunContext) -> dict[str, Any]:
             ctx.config.production,
             vacant_units=surveys.get("vacant_units"),
             report=ctx,
+            register=register,
         ),
     )
     if layers is None:
@@ -205,7 +343,21 @@ def _run(ctx: RunContext) -> dict[str, Any]:
     spec = layers.get("sector_specialisation", gpd.GeoDataFrame())
     shown = int(spec.attrs.pop("cells_published", len(spec)))
     hidden = int(spec.attrs.pop("cells_suppressed", 0))
+    unreferenced = list(spec.attrs.pop("sectors_without_reference", []))
     spec.attrs = {}
+    config = ctx.config.production
+    if "sector_specialisation" in layers and config.reference_file is None:
+        ctx.note("sector_specialisation", "location quotients against the respondents "
+                 "themselves (lq_reference = respondents): no production.reference_file of "
+                 "ISTAT counts by ATECO division")  # fmt: skip
+    if unreferenced:
+        ctx.note("sector_specialisation", f"the reference ({config.reference_file}) has no "
+                 f"unit of sector(s) {', '.join(unreferenced)}: their lq is empty")  # fmt: skip
+    converted = _converted_codes(firms, config.ateco_edition)
+    if converted:
+        ctx.note("firms", f"{converted} of {len(firms)} ATECO codes of the firms survey are "
+                 "ATECO 2007 and were converted to ATECO 2025 through ISTAT's correspondence "
+                 "(see the log for each code)")  # fmt: skip
     reasons = dict(EMPTY_REASONS)
     if hidden and shown:
         ctx.note("sector_specialisation", f"{hidden} of {shown + hidden} area x sector cells "
