@@ -145,3 +145,143 @@ def positive(value: float, *, name: str, allow_zero: bool = False) -> float:
         kind = "non-negative" if allow_zero else "positive"
         raise ParameterError(f"{name} must be a finite {kind} number, got {value!r}")
     return number
+
+
+# --- bounded sizes and bounded messages ---------------------------------------------
+
+#: Default bound of one allocation that input sizes ask for (bytes); override it with the
+#: environment variable ``GEODISTRICT_MEMORY_LIMIT_GB``.
+MEMORY_LIMIT = 2 * 1024**3
+
+
+def excerpt(value: object, *, limit: int = 120) -> str:
+    """A ``repr`` of ``value`` cut to about ``limit`` characters, never the whole of a big input.
+
+    Strings, lists and mappings are abbreviated the :mod:`reprlib` way; whatever
+    is still too long is cut and says how long it was.
+
+    Examples
+    --------
+    >>> excerpt("x" * 10_000, limit=20)
+    "'xxxxx...xxxxxx' (10000 characters)"
+    >>> excerpt([1, 2, 3])
+    '[1, 2, 3]'
+    """
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = max(limit - 4, 8)
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = short.maxfrozenset = 6
+    short.maxlevel = 3
+    text = short.repr(value)
+    if isinstance(value, str) and len(value) > limit:
+        text += f" ({len(value)} characters)"
+    if len(text) > limit + 30:
+        text = text[:limit] + "..."
+    return text
+
+
+def human_bytes(nbytes: float) -> str:
+    """A size in bytes as text: ``'1.5 GB'``.
+
+    Examples
+    --------
+    >>> human_bytes(3 * 1024**3), human_bytes(2048)
+    ('3.0 GB', '2.0 KB')
+    """
+    size = float(nbytes)
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if abs(size) < 1024 or unit == "PB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def memory_limit() -> float:
+    """The allocation bound in bytes: ``$GEODISTRICT_MEMORY_LIMIT_GB`` or :data:`MEMORY_LIMIT`."""
+    import os
+
+    text = os.environ.get("GEODISTRICT_MEMORY_LIMIT_GB", "").strip()
+    if not text:
+        return float(MEMORY_LIMIT)
+    try:
+        gigabytes = float(text)
+    except ValueError:
+        raise ParameterError(
+            f"GEODISTRICT_MEMORY_LIMIT_GB must be a number of gigabytes, got {excerpt(text)}"
+        ) from None
+    if not (math.isfinite(gigabytes) and gigabytes > 0):
+        raise ParameterError(f"GEODISTRICT_MEMORY_LIMIT_GB must be positive, got {text!r}")
+    return gigabytes * 1024**3
+
+
+def memory_needed(
+    nbytes: float,
+    *,
+    what: str,
+    name: str,
+    hint: str = "",
+    error: type[ValueError] = ParameterError,
+) -> float:
+    """Refuse an allocation of about ``nbytes`` above :func:`memory_limit`, naming its setting.
+
+    Parameters
+    ----------
+    nbytes : float
+        The estimate, in bytes.
+    what : str
+        What would be allocated (``"the density raster (5000 x 4000 cells, 13 bands)"``).
+    name : str
+        The setting or argument that decides the size (``"commerce.raster_cell_m"``).
+    hint : str
+        How to make it smaller.
+    error : exception class, default ParameterError
+        Raised when over the bound (:class:`~geodistrict.errors.ConfigError` for a setting
+        of the configuration).
+
+    Examples
+    --------
+    >>> memory_needed(1e15, what="a grid", name="cell_m")
+    Traceback (most recent call last):
+    ...
+    geodistrict.errors.ParameterError: cell_m: a grid would need about 909.5 TB of memory, over the limit of 2.0 GB (set GEODISTRICT_MEMORY_LIMIT_GB to change it)
+    """  # noqa: E501
+    limit = memory_limit()
+    if not nbytes <= limit:  # also NaN
+        text = (
+            f"{name}: {what} would need about {human_bytes(nbytes)} of memory, over the "
+            f"limit of {human_bytes(limit)} (set GEODISTRICT_MEMORY_LIMIT_GB to change it)"
+        )
+        raise error(text + (f"; {hint}" if hint else ""))
+    return float(nbytes)
+
+
+def output_file(
+    path: str | Path, *, what: str = "output file", suffixes: Iterable[str] | None = None
+) -> Path:
+    """Check that a file can be written at ``path``: its folder exists, it is not a folder.
+
+    Raises :class:`~geodistrict.errors.OutputError` naming the path and what is wrong
+    (and the suffixes accepted, when ``suffixes`` is given and the path has another).
+    """
+    import os
+
+    from geodistrict.errors import OutputError
+
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise OutputError(f"{what} {str(target)!r} is a folder; give a file name in it")
+    parent = target.parent
+    if not parent.exists():
+        raise OutputError(
+            f"{what} {str(target)!r}: the folder {str(parent)!r} does not exist; create it first"
+        )
+    if not parent.is_dir():
+        raise OutputError(f"{what} {str(target)!r}: {str(parent)!r} is a file, not a folder")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(f"{what} {str(target)!r}: the folder {str(parent)!r} is not writable")
+    if suffixes is not None:
+        allowed = tuple(s.lower() for s in suffixes)
+        if not target.name.lower().endswith(allowed):
+            raise OutputError(f"{what} {str(target)!r}: use one of {', '.join(allowed)}")
+    return target

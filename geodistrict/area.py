@@ -40,7 +40,7 @@ from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from geodistrict import _validate
-from geodistrict.config import DistrictConfig
+from geodistrict.config import DistrictConfig, check_area_sizes
 from geodistrict.errors import ConfigError, EmptyAreaError, SourceError
 
 log = logging.getLogger(__name__)
@@ -117,23 +117,75 @@ def _from_file(
 ) -> BaseGeometry:
     import pyogrio
 
+    if path.is_file() and path.stat().st_size == 0:
+        raise ConfigError(f"area.file: boundary file {str(path)!r} is empty (0 bytes)")
     try:
         gdf = gpd.read_file(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise ConfigError(f"area.file: cannot read boundary file {str(path)!r}: {exc}") from exc
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError,
+            OSError, RuntimeError, shapely.errors.GEOSException) as exc:  # fmt: skip
+        raise ConfigError(
+            f"area.file: cannot read boundary file {str(path)!r}: "
+            f"{_validate.excerpt(str(exc), limit=200)}"
+        ) from exc
     if len(gdf) == 0:
         raise EmptyAreaError(f"boundary file {str(path)!r} has no features")
-    if gdf.crs is None:
-        raise ConfigError(
-            f"area.file: boundary file {str(path)!r} has no CRS; save it with one "
-            "(GeoJSON is always EPSG:4326)"
-        )
+    _check_boundary_coordinates(gdf, path)
     if names is not None:
         gdf = _select_by_name(gdf, path, name_field or "name", names)
-    polys = _polygonal(gdf.to_crs(4326).geometry.to_numpy())
+    try:
+        polys = _polygonal(gdf.to_crs(4326).geometry.to_numpy())
+    except shapely.errors.GEOSException as exc:
+        raise ConfigError(
+            f"area.file: boundary file {str(path)!r} has a geometry that cannot be repaired "
+            f"({_validate.excerpt(str(exc), limit=200)})"
+        ) from exc
     if not polys:
         raise EmptyAreaError(f"boundary file {str(path)!r} has no polygon with an area")
     return shapely.union_all(polys)
+
+
+_REPROJECT_HINT = (
+    "reproject it to lon/lat (e.g. ogr2ogr -t_srs EPSG:4326 area.geojson IN, or QGIS: Export > "
+    "Save Features As, CRS EPSG:4326), or save it as a GeoPackage, which keeps its CRS"
+)
+
+
+def _check_boundary_coordinates(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    """Refuse missing or non-finite coordinates and projected numbers read as lon/lat."""
+    geoms = gdf.geometry.to_numpy()
+    missing = [i for i, g in enumerate(geoms) if g is None or g.is_empty]
+    if len(missing) == len(geoms):
+        raise EmptyAreaError(f"boundary file {str(path)!r}: no feature has a geometry")
+    counts = shapely.get_num_coordinates(geoms)
+    xy = shapely.get_coordinates(geoms)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        row = int(np.searchsorted(np.cumsum(counts), int(np.argmax(bad)), side="right"))
+        raise ConfigError(
+            f"area.file: boundary file {str(path)!r}, feature {row + 1}: a coordinate is not a "
+            f"number ({_validate.excerpt(xy[int(np.argmax(bad))].tolist())}); "
+            "repair the geometry (QGIS: Vector > Geometry Tools > Check Validity)"
+        )
+    if len(xy) == 0:
+        raise EmptyAreaError(f"boundary file {str(path)!r}: no feature has a geometry")
+    west, south = xy.min(axis=0)
+    east, north = xy.max(axis=0)
+    span = f"x {west:.6g}..{east:.6g}, y {south:.6g}..{north:.6g}"
+    if gdf.crs is None:
+        projected = not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90)
+        raise ConfigError(
+            f"area.file: boundary file {str(path)!r} has no CRS"
+            + (" and its coordinates look projected" if projected else "")
+            + f" ({span}); save it with its CRS (a Shapefile needs its .prj) or {_REPROJECT_HINT}"
+        )
+    if CRS.from_user_input(gdf.crs).is_geographic and not (
+        -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+    ):
+        raise ConfigError(
+            f"area.file: boundary file {str(path)!r} has coordinates in metres, not degrees "
+            f"({span}), but is read as lon/lat ({gdf.crs.to_string()}; a GeoJSON without a "
+            f"CRS is always lon/lat): {_REPROJECT_HINT}"
+        )
 
 
 def _select_by_name(
@@ -166,10 +218,28 @@ def _extract_boundaries(config: DistrictConfig) -> gpd.GeoDataFrame:
     """Every administrative boundary of the local extract: ``name``, ``admin_level``, polygon."""
     path = config.osm.extract()  # place names are looked up in it
     if config.osm.source == "pbf":
-        import pyrosm
+        import zlib
 
-        gdf = pyrosm.OSM(str(path)).get_boundaries()  # boundary=administrative
+        import pyrosm
+        from google.protobuf.message import DecodeError
+        from pyrosm.exceptions import PBFException
+
+        from geodistrict.sources.osm import scan_pbf
+
+        problem, _ = scan_pbf(path)
+        if problem is not None:
+            raise SourceError(f"OSM extract {str(path)!r} {problem}")
+        try:
+            gdf = pyrosm.OSM(str(path)).get_boundaries()  # boundary=administrative
+        except (OSError, ValueError, KeyError, RuntimeError, EOFError, OverflowError,
+                zlib.error, DecodeError, PBFException) as exc:  # fmt: skip
+            raise SourceError(
+                f"OSM extract {str(path)!r} is corrupt or not an OSM PBF file "
+                f"({type(exc).__name__}: {_validate.excerpt(str(exc), limit=200)})"
+            ) from exc
     else:
+        import xml.etree.ElementTree as ET
+
         import osmnx as ox
         from osmnx._errors import InsufficientResponseError
 
@@ -177,6 +247,11 @@ def _extract_boundaries(config: DistrictConfig) -> gpd.GeoDataFrame:
             gdf = ox.features_from_xml(path, tags={"boundary": "administrative"})
         except InsufficientResponseError:
             gdf = None
+        except (ET.ParseError, OSError, EOFError, ValueError) as exc:
+            raise SourceError(
+                f"could not parse OSM XML {str(path)!r}: "
+                f"{_validate.excerpt(str(exc), limit=200)}; is it truncated or not OSM XML?"
+            ) from exc
     if gdf is None or len(gdf) == 0 or "name" not in gdf.columns:
         return gpd.GeoDataFrame({"name": [], "admin_level": []}, geometry=[], crs=4326)
     level = gdf["admin_level"] if "admin_level" in gdf.columns else None
@@ -253,6 +328,23 @@ def _from_places(config: DistrictConfig, places: list[str]) -> BaseGeometry:
     return shapely.union_all(gdf.geometry.to_numpy())
 
 
+def area_label(config: DistrictConfig) -> str:
+    """How messages name the study area: by the setting that defines it.
+
+    Examples
+    --------
+    >>> import geodistrict as gd
+    >>> area_label(gd.datasets.sample_config())
+    'the study area of area.bbox'
+    """
+    area = config.area
+    if area.file is not None:
+        return f"the study area of area.file {str(area.file)!r}"
+    if area.places is not None:
+        return f"the study area of area.places {', '.join(area.places)!r}"
+    return "the study area of area.bbox"
+
+
 def area_lonlat(config: DistrictConfig) -> BaseGeometry:
     """The study area (without buffer) as a polygon in EPSG:4326."""
     area = config.area
@@ -302,6 +394,11 @@ def study_area(config: DistrictConfig) -> gpd.GeoDataFrame:
         crs=4326,
     ).to_crs(crs)
     gdf["area_ha"] = gdf.area / 10_000
+    xmin, ymin, xmax, ymax = gdf.total_bounds
+    try:
+        check_area_sizes(config, width_m=float(xmax - xmin), height_m=float(ymax - ymin))
+    except ConfigError as exc:
+        raise ConfigError(f"{area_label(config)}: {exc}") from None
     log.info("study area %s: %.1f ha in %s", config.district, gdf["area_ha"].iloc[0], crs.name)
     return gdf
 

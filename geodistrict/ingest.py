@@ -49,7 +49,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geodistrict import _validate
 from geodistrict._version import __version__
-from geodistrict.area import clip_polygon, study_area
+from geodistrict.area import area_label, clip_polygon, study_area
 from geodistrict.config import DistrictConfig
 from geodistrict.errors import EmptyAreaError
 from geodistrict.network import access_mask, build_graph, streets_from_graph
@@ -280,14 +280,15 @@ def _cache_key(config: DistrictConfig, area: gpd.GeoDataFrame) -> str:
 def read_source(config: DistrictConfig, polygon_lonlat: BaseGeometry) -> osm.RawOSM:
     """Read the configured OSM source for an area given in EPSG:4326."""
     source = config.osm.source
+    label = area_label(config)  # an area outside the extract is blamed on its setting
     if source == "sample":
-        return osm.read_pbf(osm.sample_pbf_path(), polygon_lonlat)
+        return osm.read_pbf(osm.sample_pbf_path(), polygon_lonlat, area_label=label)
     if source == "pbf":
         assert config.osm.path is not None
-        return osm.read_pbf(config.osm.path, polygon_lonlat)
+        return osm.read_pbf(config.osm.path, polygon_lonlat, area_label=label)
     if source == "xml":
         assert config.osm.path is not None
-        return osm.read_xml(config.osm.path, polygon_lonlat)
+        return osm.read_xml(config.osm.path, polygon_lonlat, area_label=label)
     return osm.read_overpass(polygon_lonlat, cache_dir=config.osm.resolved_cache_dir)
 
 

@@ -344,7 +344,7 @@ def run(
                 notes.update({n: ctx.notes[n] for n in step.layers if n in ctx.notes})
         source = config.osm.source + (f": {config.osm.path.name}" if config.osm.path else "")
         # Vectors and rasters are one transaction: visible together, or not at all.
-        keep = getattr(config.output, "keep_versions", None)  # optional setting
+        keep = config.output.keep_versions
         with store.transaction(folder, keep=keep) as tx:
             tx.write_layers(
                 layers,

@@ -216,8 +216,195 @@ def _keep_matching(frame: gpd.GeoDataFrame, spec: TagFilter) -> gpd.GeoDataFrame
 
 # --------------------------------------------------------------------------- pbf
 
+#: Largest BlobHeader and Blob of the PBF format (its specification's bounds).
+_PBF_MAX_HEADER = 64 * 1024
+_PBF_MAX_BLOB = 32 * 1024 * 1024
+_REDOWNLOAD = "download it again (e.g. from https://download.geofabrik.de/)"
 
-def read_pbf(path: str | Path, polygon: BaseGeometry) -> RawOSM:
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= len(buf) or shift > 63:
+            raise ValueError("bad varint")
+        byte = buf[pos]
+        result |= (byte & 0x7F) << shift
+        pos += 1
+        if not byte & 0x80:
+            return result, pos
+        shift += 7
+
+
+def _proto_fields(buf: bytes) -> dict[int, list[int | bytes]]:
+    """The fields of a protobuf message: number -> values (varints, or bytes)."""
+    out: dict[int, list[int | bytes]] = {}
+    pos = 0
+    while pos < len(buf):
+        key, pos = _varint(buf, pos)
+        number, wire = key >> 3, key & 7
+        value: int | bytes
+        if wire == 0:
+            value, pos = _varint(buf, pos)
+        elif wire == 2:
+            size, pos = _varint(buf, pos)
+            if pos + size > len(buf):
+                raise ValueError("field beyond the message")
+            value, pos = buf[pos : pos + size], pos + size
+        elif wire in (1, 5):
+            width = 8 if wire == 1 else 4
+            value, pos = int.from_bytes(buf[pos : pos + width], "little"), pos + width
+        else:
+            raise ValueError(f"wire type {wire}")
+        out.setdefault(number, []).append(value)
+    return out
+
+
+def _zigzag(value: int) -> int:
+    return (value >> 1) ^ -(value & 1)
+
+
+def _header_bbox(blob: bytes) -> tuple[float, float, float, float] | None:
+    """The ``bbox`` (west, south, east, north) of an OSMHeader blob, if it has one."""
+    import zlib
+
+    fields = _proto_fields(blob)
+    if 1 in fields:
+        data = fields[1][0]
+    elif 3 in fields:
+        packed = fields[3][0]
+        assert isinstance(packed, bytes)
+        data = zlib.decompress(packed)
+    else:
+        return None
+    assert isinstance(data, bytes)
+    header = _proto_fields(data)
+    if 1 not in header:
+        return None
+    box_bytes = header[1][0]
+    assert isinstance(box_bytes, bytes)
+    box_fields = _proto_fields(box_bytes)
+    try:
+        left, right, top, bottom = (_zigzag(int(box_fields[k][0])) / 1e9 for k in (1, 2, 3, 4))
+    except KeyError:
+        return None
+    return left, bottom, right, top
+
+
+def scan_pbf(path: str | Path) -> tuple[str | None, tuple[float, float, float, float] | None]:
+    """Check the block structure of an ``.osm.pbf`` file without decoding its data.
+
+    Returns
+    -------
+    problem : str or None
+        What is wrong, in words (empty, compressed, XML, not a PBF file,
+        truncated, corrupt), or ``None``.
+    bbox : tuple or None
+        The ``(west, south, east, north)`` the file's header declares, if any.
+
+    Examples
+    --------
+    >>> scan_pbf(sample_pbf_path())[0] is None
+    True
+    """
+    import zlib
+
+    file = Path(path)
+    size = file.stat().st_size
+    if size == 0:
+        return "is empty (0 bytes): " + _REDOWNLOAD, None
+    bbox = None
+    with file.open("rb") as handle:
+        head = handle.read(64)
+        if head[:2] == b"\x1f\x8b":
+            return (
+                "is gzip-compressed, not an OSM PBF file: decompress it (gunzip) or download "
+                "the .osm.pbf itself (PBF is compressed inside already)"
+            ), None
+        if head[:3] == b"BZh":
+            return "is bzip2-compressed, not PBF: for an .osm.bz2 use osm.source: xml", None
+        if head[:4] == b"PK\x03\x04":
+            return "is a zip archive, not an OSM PBF file: extract the .osm.pbf from it", None
+        if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+            return (
+                "is XML (OSM XML?), not PBF: use osm.source: xml with a .osm or .xml file name"
+            ), None
+        pos, index = 0, 0
+        while pos < size:
+            where = f"block {index + 1} at byte {pos:,}"
+            if size - pos < 4:
+                return f"is truncated ({where} is cut short): " + _REDOWNLOAD, bbox
+            handle.seek(pos)
+            length = int.from_bytes(handle.read(4), "big")
+            if not 0 < length <= _PBF_MAX_HEADER:
+                if index == 0:
+                    return "is not an OSM PBF file (it does not start with a PBF block)", None
+                return (
+                    f"is corrupt ({where} has a header of {length:,} bytes): " + _REDOWNLOAD,
+                    bbox,
+                )
+            header = handle.read(length)
+            if len(header) < length:
+                return f"is truncated ({where} is cut short): " + _REDOWNLOAD, bbox
+            try:
+                fields = _proto_fields(header)
+                kind = fields.get(1, [b""])[0]
+                datasize = int(fields[3][0])
+            except (ValueError, KeyError, IndexError):
+                if index == 0:
+                    return "is not an OSM PBF file (its first block header does not decode)", None
+                return (
+                    f"is corrupt ({where} has a header that does not decode): " + _REDOWNLOAD,
+                    bbox,
+                )
+            if index == 0 and kind != b"OSMHeader":
+                return "is not an OSM PBF file (its first block is not an OSMHeader)", None
+            if not 0 <= datasize <= _PBF_MAX_BLOB:
+                return f"is corrupt ({where} declares {datasize:,} bytes): " + _REDOWNLOAD, bbox
+            end = pos + 4 + length + datasize
+            if end > size:
+                return (
+                    f"is truncated: {where} needs {end:,} bytes but the file has {size:,} "
+                    "(an interrupted download?): " + _REDOWNLOAD
+                ), bbox
+            if index == 0:
+                try:
+                    bbox = _header_bbox(handle.read(datasize))
+                except (ValueError, AssertionError, zlib.error) as exc:
+                    return (
+                        f"is corrupt (its header block does not decode: "
+                        f"{type(exc).__name__}): " + _REDOWNLOAD
+                    ), None
+            pos, index = end, index + 1
+    if index < 2:
+        return "holds no data (only a header block): " + _REDOWNLOAD, bbox
+    return None, bbox
+
+
+def _outside_message(
+    path: Path,
+    polygon: BaseGeometry,
+    bbox: tuple[float, float, float, float] | None,
+    area_label: str = "the study area",
+) -> str:
+    """Why no street was found: the area outside the extract, or no street in it."""
+    west, south, east, north = polygon.bounds
+    area = f"lon {west:.4f}..{east:.4f}, lat {south:.4f}..{north:.4f}"
+    if bbox is not None and not shapely.box(*bbox).intersects(polygon):
+        return (
+            f"{area_label} ({area}) lies outside the OSM extract {str(path)!r} (which covers "
+            f"lon {bbox[0]:.4f}..{bbox[2]:.4f}, lat {bbox[1]:.4f}..{bbox[3]:.4f}): check the "
+            "area (area.bbox order west, south, east, north; the CRS of area.file) or use an "
+            "extract that covers it"
+        )
+    return (
+        f"no streets in {str(path)!r} inside {area_label} ({area}): check the area "
+        "(the CRS of area.file, area.bbox) and that the extract covers it"
+    )
+
+
+def read_pbf(
+    path: str | Path, polygon: BaseGeometry, *, area_label: str = "the study area"
+) -> RawOSM:
     """Read the area ``polygon`` (EPSG:4326) of a ``.osm.pbf`` extract with pyrosm.
 
     Parameters
@@ -226,6 +413,9 @@ def read_pbf(path: str | Path, polygon: BaseGeometry) -> RawOSM:
         The extract.
     polygon : shapely geometry
         Area to read, in EPSG:4326; features intersecting it are returned.
+    area_label : str, default "the study area"
+        How messages name the area (``"the study area of area.file 'x.geojson'"``):
+        an area outside the extract is blamed on where the area comes from.
 
     Returns
     -------
@@ -238,8 +428,19 @@ def read_pbf(path: str | Path, polygon: BaseGeometry) -> RawOSM:
     >>> len(raw.segments) > 0 and len(raw.pois) > 0
     True
     """
-    import pyrosm
+    import zlib
 
+    import pyrosm
+    from google.protobuf.message import DecodeError
+    from pyrosm.exceptions import PBFException
+
+    file = Path(path)
+    try:
+        problem, extent = scan_pbf(file)
+    except OSError as exc:
+        raise SourceError(f"cannot read OSM extract {str(file)!r}: {exc.strerror or exc}") from exc
+    if problem is not None:
+        raise SourceError(f"OSM extract {str(file)!r} {problem}")
     try:
         osm = pyrosm.OSM(str(path), bounding_box=polygon, complete_relations=True)
         nodes, edges = osm.get_network(network_type="all", nodes=True)
@@ -249,10 +450,15 @@ def read_pbf(path: str | Path, polygon: BaseGeometry) -> RawOSM:
         transit = osm.get_data_by_custom_criteria(
             custom_filter=TRANSIT_FILTER, keep_relations=False
         )
-    except (OSError, ValueError, KeyError, RuntimeError) as exc:
-        raise SourceError(f"could not read OSM extract {str(path)!r}: {exc}") from exc
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError, OverflowError, zlib.error,
+            DecodeError, PBFException) as exc:  # fmt: skip
+        log.debug("reading %s failed", path, exc_info=True)
+        raise SourceError(
+            f"OSM extract {str(path)!r} is corrupt or not an OSM PBF file "
+            f"({type(exc).__name__}: {_short(exc)}): " + _REDOWNLOAD
+        ) from exc
     if edges is None or len(edges) == 0:
-        raise SourceError(f"no streets in {str(path)!r} inside the study area")
+        raise SourceError(_outside_message(file, polygon, extent, area_label))
     node_frame = gpd.GeoDataFrame(
         {"x": nodes["lon"].to_numpy(), "y": nodes["lat"].to_numpy()},
         geometry=gpd.points_from_xy(nodes["lon"], nodes["lat"]),
@@ -276,6 +482,11 @@ def read_pbf(path: str | Path, polygon: BaseGeometry) -> RawOSM:
             _normalise(transit, TRANSIT_TAGS, id_col="id", type_col="osm_type"), TRANSIT_FILTER
         ),
     )
+
+
+def _short(exc: object, limit: int = 200) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # --------------------------------------------------------------------------- xml
@@ -353,7 +564,9 @@ def _features_from_xml(
     return _keep_matching(_normalise(gdf, keep, id_col="id", type_col="element"), spec)
 
 
-def read_xml(path: str | Path, polygon: BaseGeometry) -> RawOSM:
+def read_xml(
+    path: str | Path, polygon: BaseGeometry, *, area_label: str = "the study area"
+) -> RawOSM:
     """Read the area ``polygon`` (EPSG:4326) of an OSM XML file (``.osm``, ``.osm.bz2``).
 
     Parameters
@@ -362,6 +575,8 @@ def read_xml(path: str | Path, polygon: BaseGeometry) -> RawOSM:
         The OSM XML file, optionally bzip2-compressed.
     polygon : shapely geometry
         Area to read, in EPSG:4326.
+    area_label : str, default "the study area"
+        How messages name the area (see :func:`read_pbf`).
 
     Returns
     -------
@@ -370,19 +585,43 @@ def read_xml(path: str | Path, polygon: BaseGeometry) -> RawOSM:
     file = Path(path)
     coords: dict[int, tuple[float, float]] = {}
     ways: list[tuple[int, list[int], dict[str, str]]] = []
+    if file.is_file() and file.stat().st_size == 0:
+        raise SourceError(f"OSM XML {str(file)!r} is empty (0 bytes)")
     try:
         for kind, osm_id, lon, lat, refs, tags in _iter_xml_highways(file):
+            if not -(2**63) <= osm_id < 2**63 or any(not -(2**63) <= r < 2**63 for r in refs):
+                raise SourceError(
+                    f"OSM XML {str(file)!r}: {kind} {_short(osm_id, 40)} has an id (or a node "
+                    "reference) beyond 64 bits; OSM ids are 64-bit integers"
+                )
             if kind == "node":
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):  # also NaN
+                    raise SourceError(
+                        f"OSM XML {str(file)!r}: node {osm_id} has no valid coordinates "
+                        f"(lon={lon}, lat={lat})"
+                    )
                 coords[osm_id] = (lon, lat)
             else:
                 ways.append((osm_id, refs, tags))
     except (ET.ParseError, OSError, EOFError, ValueError) as exc:
-        raise SourceError(f"could not parse OSM XML {str(file)!r}: {exc}") from exc
+        hint = ""
+        if file.name.lower().endswith(".bz2") or file.read_bytes()[:3] == b"BZh":
+            hint = " (a .bz2 file must be bzip2-compressed OSM XML)"
+        elif file.read_bytes()[:2] == b"\x1f\x8b":
+            hint = " (it is gzip-compressed: decompress it with gunzip first)"
+        raise SourceError(
+            f"could not parse OSM XML {str(file)!r}: {_short(exc)}{hint}; is it truncated "
+            "or not OSM XML?"
+        ) from exc
     if not ways:
         raise SourceError(f"no highway ways in {str(file)!r}")
     nodes, segments = _segments_from_ways(coords, ways, polygon)
     if len(segments) == 0:
-        raise SourceError(f"no streets in {str(file)!r} inside the study area")
+        extent = None
+        if coords:
+            xy = np.array(list(coords.values()))
+            extent = (*xy.min(axis=0), *xy.max(axis=0))
+        raise SourceError(_outside_message(file, polygon, extent, area_label))
     return RawOSM(
         nodes=nodes,
         segments=segments,
@@ -391,6 +630,79 @@ def read_xml(path: str | Path, polygon: BaseGeometry) -> RawOSM:
         landuse=_features_from_xml(file, polygon, LANDUSE_FILTER, LANDUSE_TAGS),
         transit_stops=_features_from_xml(file, polygon, TRANSIT_FILTER, TRANSIT_TAGS),
     )
+
+
+# --------------------------------------------------------------------------- addresses
+
+#: Features that carry an address for the geocoder (:mod:`geodistrict.geocode`).
+ADDRESS_FILTER: TagFilter = {
+    "addr:housenumber": True,
+    "addr:interpolation": True,
+    "entrance": True,
+}
+ADDRESS_TAGS: tuple[str, ...] = (
+    "addr:street", "addr:housenumber", "addr:place", "addr:city", "addr:postcode",
+    "addr:interpolation", "entrance",
+)  # fmt: skip
+
+
+def read_address_points(path: str | Path, polygon: BaseGeometry) -> gpd.GeoDataFrame:
+    """Address nodes, entrances and interpolation ways of a local extract, in EPSG:4326.
+
+    The base layers keep only POIs and buildings; many Italian addresses are
+    mapped as bare nodes (``addr:housenumber`` + ``addr:street``) or entrances,
+    which the geocoder needs too. Reads ``.osm.pbf`` with pyrosm and OSM XML
+    with osmnx.
+
+    Parameters
+    ----------
+    path : str or Path
+        The extract (``.osm.pbf``, ``.osm``, ``.osm.bz2``, ``.xml``).
+    polygon : shapely geometry
+        Area to read, in EPSG:4326.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``osm_id``, ``osm_type``, the :data:`ADDRESS_TAGS` columns, ``tags``
+        (JSON), ``kind`` (``entrance``, ``interpolation`` or ``address``);
+        points for nodes, the lines of interpolation ways, polygons otherwise.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> found = read_address_points(sample_pbf_path(), box(24.94, 60.165, 24.95, 60.17))
+    >>> len(found) > 0, set(found["kind"]) <= {"address", "entrance", "interpolation"}
+    (True, True)
+    """
+    file = Path(path)
+    if file.name.casefold().endswith(".pbf"):
+        try:
+            problem, _ = scan_pbf(file)  # the same structural check as read_pbf
+        except OSError as exc:
+            raise SourceError(f"cannot read OSM extract {str(file)!r}: {exc}") from exc
+        if problem:
+            raise SourceError(f"OSM extract {str(file)!r} {problem}")
+    try:
+        if file.name.casefold().endswith(".pbf"):
+            import pyrosm
+
+            osm = pyrosm.OSM(str(file), bounding_box=polygon)
+            found = osm.get_data_by_custom_criteria(
+                custom_filter=ADDRESS_FILTER, keep_relations=False
+            )
+            frame = _normalise(found, ADDRESS_TAGS, id_col="id", type_col="osm_type")
+        else:
+            frame = _features_from_xml(file, polygon, ADDRESS_FILTER, ADDRESS_TAGS)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise SourceError(f"could not read the addresses of {str(file)!r}: {exc}") from exc
+    frame = _keep_matching(frame, ADDRESS_FILTER)
+    frame["kind"] = np.where(
+        frame["entrance"].notna(),
+        "entrance",
+        np.where(frame["addr_interpolation"].notna(), "interpolation", "address"),
+    )
+    return frame
 
 
 # --------------------------------------------------------------------------- overpass

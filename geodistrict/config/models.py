@@ -1,12 +1,7 @@
-"""District configuration: the YAML file that describes one district.
+"""The district configuration as pydantic models: one model per section of the YAML.
 
-A configuration names the study area, the OpenStreetMap source, the working
-CRS, the district's survey files, the analysis parameters and where outputs
-go.  :func:`load_config` reads and validates it; every mistake is reported with
-the file, the key path (``area.bbox[2]``) and the offending value.
-
-Relative input paths are resolved against the folder of the configuration
-file; the output folder is resolved against the current working directory.
+Every key has a type, a range and a description; :mod:`geodistrict.config.loader`
+reads a file into :class:`DistrictConfig`.
 
 Examples
 --------
@@ -18,20 +13,17 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     Strict,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -52,7 +44,6 @@ __all__ = [
     "SurveysConfig",
     "VacancyConfig",
     "default_cache_dir",
-    "load_config",
 ]
 
 
@@ -99,9 +90,96 @@ ExtractPath = Annotated[Path, AfterValidator(_resolve_extract)]
 GEOFABRIK_NORD_OVEST = "https://download.geofabrik.de/europe/italy/nord-ovest-latest.osm.pbf"
 
 
+#: Largest study area (km2, with its buffer): a district is a few comuni, not a region.
+MAX_AREA_KM2 = 10_000.0
+#: Largest configuration file read (bytes).
+MAX_CONFIG_BYTES = 1_000_000
+#: Most nested YAML collections, aliases (``*name``) and nodes once aliases are expanded.
+MAX_YAML_DEPTH = 32
+MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 100_000
+#: Most errors listed in one message (the rest are counted).
+_MAX_ERRORS = 20
+#: Bands of the density raster: "all" plus the categories of a taxonomy (12 shipped).
+_DENSITY_BANDS = 13
+#: Bytes per cell and band of the density raster (a float64 grid and its float32 copy).
+_DENSITY_CELL_BYTES = 12
+#: Bytes per H3 origin of the cycling connectivity (polygon, point, distances).
+_HEX_ORIGIN_BYTES = 2_000
+
+
+def bbox_size_m(bbox: tuple[float, float, float, float]) -> tuple[float, float]:
+    """Width and height in metres of a lon/lat bbox (equirectangular, at its middle latitude).
+
+    Examples
+    --------
+    >>> w, h = bbox_size_m((9.0, 45.0, 9.1, 45.1))
+    >>> round(w), round(h)
+    (7865, 11132)
+    """
+    import math
+
+    west, south, east, north = bbox
+    mid = math.radians((south + north) / 2)
+    return (east - west) * 111_320.0 * math.cos(mid), (north - south) * 111_320.0
+
+
+def check_area_sizes(config: DistrictConfig, *, width_m: float, height_m: float) -> None:
+    """Refuse settings whose memory, over an area of this size, exceeds the limit.
+
+    ``width_m`` and ``height_m`` are the extent of the study area with its
+    buffer. Checked by :func:`load_config` for a bbox and by
+    :func:`geodistrict.study_area` for every kind of area, before any analysis.
+
+    Raises
+    ------
+    ConfigError
+        Naming the setting (``commerce.raster_cell_m``...), the estimate and
+        the value that would fit (see :func:`geodistrict._validate.memory_needed`).
+    """
+    import math
+
+    from geodistrict import _validate
+
+    pad = 2 * float(config.area.buffer_m)
+    width, height = width_m + pad, height_m + pad
+    if width * height / 1e6 > MAX_AREA_KM2:
+        raise ConfigError(
+            f"area: the study area with its buffer spans about {width / 1000:,.1f} x "
+            f"{height / 1000:,.1f} km, more than the {MAX_AREA_KM2:,.0f} km2 a district may "
+            "cover (area.buffer_m, area.bbox / area.file / area.places)"
+        )
+    cell = float(config.commerce.raster_cell_m)
+    cells = math.ceil(width / cell) * math.ceil(height / cell)
+    fits = math.ceil(math.sqrt(width * height * _DENSITY_BANDS * _DENSITY_CELL_BYTES
+                               / _validate.memory_limit()))  # fmt: skip
+    _validate.memory_needed(
+        cells * _DENSITY_BANDS * _DENSITY_CELL_BYTES,
+        what=f"the density raster ({cells:,} cells of {cell:g} m, {_DENSITY_BANDS} bands)",
+        name="commerce.raster_cell_m",
+        hint=f"use raster_cell_m: {max(fits, 1)} or more",
+        error=ConfigError,
+    )
+    if config.cycling.origins == "hex":
+        import h3
+
+        res = int(config.cycling.hex_resolution)
+        n = width * height / (h3.average_hexagon_area(res, unit="m^2"))
+        _validate.memory_needed(
+            n * _HEX_ORIGIN_BYTES,
+            what=f"the hex origins ({n:,.0f} H3 cells of resolution {res})",
+            name="cycling.hex_resolution",
+            hint="use a lower resolution (each step down makes 7 times fewer cells)",
+            error=ConfigError,
+        )
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+
+#: Largest weight of a criterion or a destination type (weights are relative).
+_MAX_WEIGHT = 1e6
 
 #: Numbers as YAML numbers: no silent bool -> int or "9" -> 9 coercion.
 Count = Annotated[int, Strict()]
@@ -128,7 +206,9 @@ class AreaConfig(_Section):
     bbox: tuple[Number, Number, Number, Number] | None = Field(
         None, description="[west, south, east, north] in degrees (EPSG:4326)."
     )
-    buffer_m: Number = Field(0.0, ge=0, description="Buffer around the area, in metres.")
+    buffer_m: Number = Field(
+        0.0, ge=0, le=50_000, description="Buffer around the area, in metres (at most 50 km)."
+    )
 
     @field_validator("places", "names")
     @classmethod
@@ -160,6 +240,12 @@ class AreaConfig(_Section):
             raise ValueError(f"west ({west}) must be less than east ({east})")
         if south >= north:
             raise ValueError(f"south ({south}) must be less than north ({north})")
+        width_m, height_m = bbox_size_m(value)
+        if width_m * height_m / 1e6 > MAX_AREA_KM2:
+            raise ValueError(
+                f"covers about {width_m * height_m / 1e6:,.0f} km2, more than the "
+                f"{MAX_AREA_KM2:,.0f} km2 a district may cover: give the district's own bbox"
+            )
         return value
 
     @model_validator(mode="after")
@@ -241,6 +327,17 @@ class SurveysConfig(_Section):
 
     vacant_units: InputPath | None = Field(None, description="Vacant shop units (locali sfitti).")
     firms: InputPath | None = Field(None, description="Firm questionnaire answers.")
+    business_register: InputPath | None = Field(
+        None,
+        description="Chamber of Commerce register extract (elenco imprese / unità locali, CSV "
+        "or XLSX): the firms that exist, against which the questionnaire's coverage and "
+        "response rate are computed; geocoded from its addresses.",
+    )
+    geocode: bool = Field(
+        True,
+        description="Place rows that have an address and no coordinates with the OSM "
+        "extract's addresses and streets (offline); unmatched rows are reported.",
+    )
 
 
 #: The retail categories of the shipped taxonomy (geodistrict.commerce.RETAIL_CATEGORIES).
@@ -257,7 +354,9 @@ class CommerceConfig(_Section):
         None, description="A taxonomy file overriding the shipped OSM-tag-to-category map."
     )
     h3_resolution: Count = Field(9, ge=5, le=12, description="H3 resolution of commercial_hex.")
-    kde_bandwidth_m: Number = Field(150.0, gt=0, description="Kernel density bandwidth (m).")
+    kde_bandwidth_m: Number = Field(
+        150.0, gt=0, le=10_000, description="Kernel density bandwidth (m)."
+    )
     centre_method: Literal["cdrc", "hdbscan"] = Field(
         "cdrc",
         description="How retail centres are delineated: cdrc (H3 tracts of retail units, "
@@ -267,13 +366,19 @@ class CommerceConfig(_Section):
         11, ge=7, le=15, description="CDRC: H3 resolution of the cells of retail units."
     )
     cdrc_min_units: Count = Field(
-        10, ge=2, description="CDRC: fewest retail units in a contiguous tract of cells."
+        10,
+        ge=2,
+        le=100_000,
+        description="CDRC: fewest retail units in a contiguous tract of cells.",
     )
     cdrc_min_cells: Count = Field(
-        2, ge=1, description="CDRC: fewest H3 cells in a tract (a lone cell needs cdrc_min_units)."
+        2,
+        ge=1,
+        le=100_000,
+        description="CDRC: fewest H3 cells in a tract (a lone cell needs cdrc_min_units).",
     )
     cdrc_min_cell_units: Count = Field(
-        2, ge=1, description="CDRC: fewest retail units a cell needs to join a tract."
+        2, ge=1, le=100_000, description="CDRC: fewest retail units a cell needs to join a tract."
     )
     retail_categories: list[str] = Field(
         default_factory=lambda: list(_RETAIL_CATEGORIES),
@@ -290,14 +395,19 @@ class CommerceConfig(_Section):
         "beside those that do not touch them (beside).",
     )
     min_centre_units: Count = Field(
-        10, ge=2, description="HDBSCAN: fewest retail units that make a centre."
+        10, ge=2, le=100_000, description="HDBSCAN: fewest retail units that make a centre."
     )
     centre_buffer_m: Number = Field(
-        25.0, ge=0, description="HDBSCAN: buffer of a centre's polygon around its units (m)."
+        25.0,
+        ge=0,
+        le=5_000,
+        description="HDBSCAN: buffer of a centre's polygon around its units (m).",
     )
-    raster_cell_m: Number = Field(10.0, gt=0, description="Cell size of the density raster (m).")
+    raster_cell_m: Number = Field(
+        10.0, ge=1, le=1_000, description="Cell size of the density raster (m)."
+    )
     frontage_max_m: Number = Field(
-        40.0, gt=0, description="Farthest a unit may be from the street it fronts (m)."
+        40.0, gt=0, le=1_000, description="Farthest a unit may be from the street it fronts (m)."
     )
     access_distances_m: list[Number] = Field(
         default_factory=lambda: [400.0, 800.0, 1600.0],
@@ -330,9 +440,9 @@ class CommerceConfig(_Section):
         description="Categories that are no one kind of merchandise (unclassified shops): "
         "never tested, never missing, never a recommended use.",
     )
-    walk_speed_kmh: Number = Field(4.8, gt=0, description="Walking speed (km/h).")
+    walk_speed_kmh: Number = Field(4.8, gt=0, le=20, description="Walking speed (km/h).")
     everyday_minutes: Number = Field(
-        10.0, gt=0, description="Walking time within which an everyday need counts as met."
+        10.0, gt=0, le=240, description="Walking time within which an everyday need counts as met."
     )
 
     @field_validator("access_distances_m")
@@ -340,6 +450,8 @@ class CommerceConfig(_Section):
     def _positive_distances(cls, value: list[float]) -> list[float]:
         if not value or any(d <= 0 for d in value):
             raise ValueError(f"must list positive distances in metres, got {value!r}")
+        if len(value) > 20 or any(d > 100_000 for d in value):
+            raise ValueError("must list at most 20 distances of at most 100000 m (100 km)")
         return sorted(set(value))
 
     @field_validator("retail_categories")
@@ -376,7 +488,10 @@ class VacancyConfig(_Section):
     """Parameters of the vacancy and priority analyses."""
 
     merge_distance_m: Number = Field(
-        15.0, ge=0, description="Survey and OSM vacant units closer than this are one unit."
+        15.0,
+        ge=0,
+        le=1_000,
+        description="Survey and OSM vacant units closer than this are one unit.",
     )
     preset: str = Field(
         "rigenerazione",
@@ -392,12 +507,16 @@ class VacancyConfig(_Section):
     method: Literal["weighted_sum", "topsis"] = Field(
         "weighted_sum", description="Which score ranks the units: weighted_sum or topsis."
     )
-    mc_runs: Count = Field(1000, ge=1, description="Monte-Carlo runs of the weight sensitivity.")
+    mc_runs: Count = Field(
+        1000, ge=1, le=100_000, description="Monte-Carlo runs of the weight sensitivity."
+    )
     mc_spread: Number = Field(
         0.25, ge=0, le=1, description="Each weight is multiplied by U(1 - spread, 1 + spread)."
     )
-    top_k: Count = Field(5, ge=1, description="The top whose membership probability is reported.")
-    seed: Count = Field(0, ge=0, description="Random seed of the sensitivity runs.")
+    top_k: Count = Field(
+        5, ge=1, le=100_000, description="The top whose membership probability is reported."
+    )
+    seed: Count = Field(0, ge=0, le=2**63 - 1, description="Random seed of the sensitivity runs.")
 
     @field_validator("weights")
     @classmethod
@@ -405,8 +524,10 @@ class VacancyConfig(_Section):
         # Criterion names and all-zero weightings are checked by the vacancy step
         # (``geodistrict check`` and ``run``), which knows the criteria and the defaults.
         for name, weight in value.items():
-            if weight < 0:
-                raise ValueError(f"weight {name!r} must not be negative (value {weight!r})")
+            if not 0 <= weight <= _MAX_WEIGHT:
+                raise ValueError(
+                    f"weight {name!r} must be between 0 and {_MAX_WEIGHT:g} (value {weight!r})"
+                )
         return value
 
 
@@ -415,18 +536,28 @@ class CyclingConfig(_Section):
 
     lts_threshold: Count = Field(2, ge=1, le=4, description="Highest stress level that is low.")
     max_connector_m: Number = Field(
-        150.0, gt=0, description="Longest new connector proposed between two islands (m)."
+        150.0,
+        gt=0,
+        le=10_000,
+        description="Longest new connector proposed between two islands (m).",
     )
-    circuit_max_km: Number = Field(15.0, gt=0, description="Longest cycling circuit (km).")
+    circuit_max_km: Number = Field(15.0, gt=0, le=100, description="Longest cycling circuit (km).")
     default_speed_kmh: Number = Field(
-        50.0, gt=0, description="Speed assumed where maxspeed is missing (IT:urban, km/h)."
+        50.0,
+        gt=0,
+        le=150,
+        description="Speed assumed where maxspeed is missing (IT:urban, km/h).",
     )
     bikeshed_m: Number = Field(
-        2500.0, gt=0, description="Cycling distance within which destinations count (m)."
+        2500.0,
+        gt=0,
+        le=100_000,
+        description="Cycling distance within which destinations count (m).",
     )
     detour_ratio: Number = Field(
         1.25,
         ge=1,
+        le=10,
         description="Longest low-stress route counted, as a multiple of the shortest route "
         "(PeopleForBikes BNA: 1.25).",
     )
@@ -445,29 +576,49 @@ class CyclingConfig(_Section):
         "buildings", description="Connectivity origins: residential buildings or H3 cells."
     )
     min_residential_origins: Count = Field(
-        50, ge=1, description="Fewer residential buildings than this: use all buildings."
+        50,
+        ge=1,
+        le=1_000_000,
+        description="Fewer residential buildings than this: use all buildings.",
     )
     hex_resolution: Count = Field(9, ge=5, le=12, description="H3 resolution of hex origins.")
     min_island_m: Number = Field(
-        100.0, ge=0, description="Shortest low-stress island written (street length, m)."
+        100.0,
+        ge=0,
+        le=100_000,
+        description="Shortest low-stress island written (street length, m).",
     )
     island_buffer_m: Number = Field(
-        25.0, gt=0, description="Buffer around island streets that makes its polygon (m)."
+        25.0,
+        gt=0,
+        le=1_000,
+        description="Buffer around island streets that makes its polygon (m).",
     )
-    n_gaps: Count = Field(10, ge=1, description="Missing links picked by the greedy sequence.")
+    n_gaps: Count = Field(
+        10, ge=1, le=1_000, description="Missing links picked by the greedy sequence."
+    )
     stress_penalty: Number = Field(
-        1.0, ge=0, description="Circuit routing: extra cost per stress level above the threshold."
+        1.0,
+        ge=0,
+        le=1_000,
+        description="Circuit routing: extra cost per stress level above the threshold.",
     )
-    circuit_max_stops: Count = Field(8, ge=2, description="Most key places on the circuit.")
+    circuit_max_stops: Count = Field(
+        8, ge=2, le=100, description="Most key places on the circuit."
+    )
     n_centres: Count = Field(
-        3, ge=1, description="Centres used: top retail_centres, else largest POI clusters."
+        3, ge=1, le=100, description="Centres used: top retail_centres, else largest POI clusters."
     )
-    n_info_points: Count = Field(5, ge=1, description="Information totems to site.")
+    n_info_points: Count = Field(5, ge=1, le=1_000, description="Information totems to site.")
     info_point_radius_m: Number = Field(
-        200.0, gt=0, description="Distance an information totem covers (m)."
+        200.0, gt=0, le=100_000, description="Distance an information totem covers (m)."
     )
-    bike_speed_kmh: Number = Field(15.0, gt=0, description="Cycling speed for isochrones.")
-    walk_speed_kmh: Number = Field(4.8, gt=0, description="Walking speed for isochrones.")
+    bike_speed_kmh: Number = Field(
+        15.0, gt=0, le=60, description="Cycling speed for isochrones (km/h)."
+    )
+    walk_speed_kmh: Number = Field(
+        4.8, gt=0, le=20, description="Walking speed for isochrones (km/h)."
+    )
     isochrone_minutes: list[Count] = Field(
         default_factory=lambda: [5, 10, 15], description="Isochrone travel times (minutes)."
     )
@@ -477,6 +628,8 @@ class CyclingConfig(_Section):
     def _positive_minutes(cls, value: list[int]) -> list[int]:
         if not value or any(m <= 0 for m in value):
             raise ValueError(f"must list positive minutes, got {value!r}")
+        if len(value) > 20 or any(m > 240 for m in value):
+            raise ValueError("must list at most 20 times of at most 240 minutes")
         return sorted(set(value))
 
     @field_validator("connectivity_weights")
@@ -486,8 +639,10 @@ class CyclingConfig(_Section):
         bad = sorted(set(value) - set(known))
         if bad:
             raise ValueError(f"unknown destination types {bad!r}; expected some of {known!r}")
-        if any(v < 0 for v in value.values()) or not sum(value.values()) > 0:
-            raise ValueError(f"weights must be >= 0 and not all 0, got {value!r}")
+        if any(not 0 <= v <= _MAX_WEIGHT for v in value.values()) or not sum(value.values()) > 0:
+            raise ValueError(
+                f"weights must be between 0 and {_MAX_WEIGHT:g} and not all 0, got {value!r}"
+            )
         return value
 
 
@@ -497,7 +652,10 @@ class ProductionConfig(_Section):
     core_municipalities: list[str] = Field(default_factory=list)
     extension_municipalities: list[str] = Field(default_factory=list)
     min_group_size: Count = Field(
-        5, ge=1, description="Smallest group of firms whose aggregate answers are published."
+        5,
+        ge=1,
+        le=10_000,
+        description="Smallest group of firms whose aggregate answers are published.",
     )
     publish_firm_answers: bool = Field(
         False, description="Keep firm-level answers in the local GeoPackage."
@@ -529,20 +687,36 @@ class ProductionConfig(_Section):
         "2025", description="ATECO edition of the divisions of reference_file."
     )
     cluster_distance_m: Number = Field(
-        150.0, gt=0, description="DBSCAN radius of firm_clusters (m)."
+        150.0, gt=0, le=100_000, description="DBSCAN radius of firm_clusters (m)."
     )
     match_distance_m: Number = Field(
-        40.0, ge=0, description="Respondents and OSM firms closer than this may be one firm (m)."
+        40.0,
+        ge=0,
+        le=1_000,
+        description="Respondents and OSM firms closer than this may be one firm (m).",
     )
-    service_sites: Count = Field(2, ge=1, description="Shared-service sites to place.")
+    service_sites: Count = Field(2, ge=1, le=1_000, description="Shared-service sites to place.")
     service_distance_m: Number = Field(
-        600.0, gt=0, description="Travel distance within which a site serves a firm (m)."
+        600.0,
+        gt=0,
+        le=100_000,
+        description="Travel distance within which a site serves a firm (m).",
     )
     service_mode: Literal["walk", "bike", "straight"] = Field(
         "walk", description="How service distance is measured: walk or bike graph, or straight."
     )
     service_weight: Literal["firms", "employees"] = Field(
         "employees", description="What service_sites maximise: firms or employees covered."
+    )
+    dominance_n: Count = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Dominance rule for published sums (employees, hires, space): a sum is "
+        "hidden when its dominance_n largest firms make more than dominance_p of it.",
+    )
+    dominance_p: Number = Field(
+        0.85, gt=0, le=1, description="Share of the dominance rule (see dominance_n)."
     )
 
 
@@ -552,6 +726,9 @@ class OutputConfig(_Section):
     dir: Path = Field(Path("out"), description="Output root; results go to DIR/<district>/.")
     postgis: str | None = Field(
         None, description="PostgreSQL/PostGIS connection string for publishing, if any."
+    )
+    keep_versions: Count = Field(
+        2, ge=1, le=100, description="Complete output versions kept after a run (the newest)."
     )
 
 
@@ -608,123 +785,3 @@ class DistrictConfig(_Section):
                 "use 'auto' for the local UTM zone"
             )
         return value
-
-
-def _loc(parts: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in parts:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += ("." if text else "") + part
-    return text or "(top level)"
-
-
-def _lookup(data: Any, parts: tuple[int | str, ...]) -> Any:
-    for part in parts:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
-def _known_keys(parts: tuple[int | str, ...]) -> list[str]:
-    model: type[BaseModel] = DistrictConfig
-    for part in parts[:-1]:
-        field = model.model_fields.get(str(part))
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        model = annotation
-    return [k for k in model.model_fields if k != "source_file"]
-
-
-def _describe(error: Any, data: Any) -> str:
-    loc: tuple[int | str, ...] = tuple(error["loc"])
-    # Model-level validators report on the section itself; drop pydantic's type tags.
-    loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
-    where = _loc(loc)
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        known = _known_keys(loc)
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(known)}"
-        return f"{where}: unknown key (value {error['input']!r}){hint}"
-    if kind == "missing":
-        return f"{where}: required key is missing"
-    message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input", _lookup(data, loc))
-    if isinstance(value, dict):
-        return f"{where}: {message}"
-    return f"{where}: {message} (value {value!r})"
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A YAML loader that refuses duplicated keys instead of keeping the last one."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicated key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def load_config(path: str | os.PathLike[str]) -> DistrictConfig:
-    """Read and validate a district configuration file.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The YAML file.
-
-    Returns
-    -------
-    DistrictConfig
-        The validated configuration, with input paths resolved and checked.
-
-    Raises
-    ------
-    InputFileNotFoundError
-        If ``path`` does not exist.
-    ConfigError
-        If the YAML is malformed or does not validate; the message names the
-        file, each bad key path and its value.
-
-    Examples
-    --------
-    >>> from geodistrict.datasets import sample_config_path
-    >>> cfg = load_config(sample_config_path())
-    >>> cfg.area.bbox is not None
-    True
-    """
-    file = Path(path)
-    if not file.is_file():
-        raise InputFileNotFoundError(f"configuration file not found: {str(file)!r}")
-    try:
-        data = yaml.load(file.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{file}: malformed YAML{where}: {problem}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{file}: not UTF-8 text ({exc.reason})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{file}: expected a mapping of keys (district, title, area, ...), "
-            f"got {type(data).__name__} {data!r}"
-        )
-    try:
-        config = DistrictConfig.model_validate(data, context={"base_dir": file.parent})
-    except ValidationError as exc:
-        lines = [_describe(err, data) for err in exc.errors()]
-        raise ConfigError(
-            f"{file}: {len(lines)} error(s)\n" + "\n".join(f"  - {line}" for line in lines)
-        ) from None
-    return config.model_copy(update={"source_file": file.resolve()})
