@@ -26,6 +26,9 @@ for _ in $(seq 1 30); do psql_admin -c 'select 1' >/dev/null 2>&1 && break; slee
 if [ "$(psql_admin -c "select 1 from pg_roles where rolname='$ROLE'")" != 1 ]; then
   psql_admin -c "create role $ROLE login password '$PASSWORD'"
 fi
+# CREATEROLE: 'geodistrict publish --postgis' creates the read-only role the service
+# connects as (<role>_reader); without it the service would connect as the owner.
+psql_admin -c "alter role $ROLE createrole"
 if [ "$(psql_admin -c "select 1 from pg_database where datname='$DB'")" != 1 ]; then
   psql_admin -c "create database $DB owner $ROLE"
 fi

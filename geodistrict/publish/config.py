@@ -38,7 +38,15 @@ from geodistrict.store import atomic_write_text, read_manifest
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CRS84", "crs_uri", "pygeoapi_config", "write_pygeoapi_config"]
+__all__ = [
+    "CRS84",
+    "PASSWORD_ENV",
+    "SECRETS_FILE",
+    "crs_uri",
+    "pygeoapi_config",
+    "read_secrets",
+    "write_pygeoapi_config",
+]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 ODBL = {
@@ -50,6 +58,15 @@ ODBL = {
 PROVIDER = "geodistrict.publish.providers.GeoParquetProvider"
 POSTGIS_PROVIDER = "geodistrict.publish.providers.PostGISProvider"
 RASTER_PROVIDER = "geodistrict.publish.providers.GeoTIFFProvider"
+JOB_MANAGER = "geodistrict.publish.jobs.JobManager"
+#: How long asynchronous job results are kept, and how much room they may take together.
+DEFAULT_MAX_AGE_HOURS = 24.0
+DEFAULT_MAX_MB = 200.0
+#: The environment variable that holds the PostGIS password of the served configuration.
+PASSWORD_ENV = "GEODISTRICT_POSTGIS_PASSWORD"
+PASSWORD_PLACEHOLDER = "${" + PASSWORD_ENV + "}"
+#: Next to ``pygeoapi.yml``: the secrets it refers to (``NAME=value`` lines, mode 0600).
+SECRETS_FILE = "secrets.env"
 
 
 def crs_uri(crs: str) -> str:
@@ -80,7 +97,9 @@ def _feature_provider(
     return {
         "type": "feature",
         "name": PROVIDER,
-        "data": {"source": str((folder / entry["parquet"]).resolve())},
+        # The stable path (through OUT/<district>/current), not the version it resolves
+        # to now: a later run switches what it serves, and old versions are removed.
+        "data": {"source": os.path.abspath(folder / entry["parquet"])},
         "id_field": "fid",
         "storage_crs": storage,
         "crs": crs_list,
@@ -133,7 +152,7 @@ def _coverage(
             {
                 "type": "coverage",
                 "name": RASTER_PROVIDER,
-                "data": str((folder / entry["file"]).resolve()),
+                "data": os.path.abspath(folder / entry["file"]),  # stable path
                 "options": {"DATA_ENCODING": "COMPRESSED=YES"},
                 "format": {"name": "GTiff", "mimetype": "application/tiff"},
             }
@@ -149,6 +168,8 @@ def pygeoapi_config(
     port: int = 5000,
     postgis_dsn: str | None = None,
     jobs_dir: str | os.PathLike[str] | None = None,
+    jobs_max_age_hours: float = DEFAULT_MAX_AGE_HOURS,
+    jobs_max_mb: float = DEFAULT_MAX_MB,
 ) -> dict[str, Any]:
     """Build a pygeoapi configuration publishing every layer of district outputs.
 
@@ -163,9 +184,16 @@ def pygeoapi_config(
     postgis_dsn : str, optional
         ``postgresql://user:password@host:port/dbname``: serve from the PostGIS
         tables loaded by :func:`geodistrict.publish.postgis.load_layers` instead
-        of the GeoParquet files.
+        of the GeoParquet files.  The password is not written into the
+        configuration: it holds ``${GEODISTRICT_POSTGIS_PASSWORD}``, which
+        pygeoapi reads from the environment (:func:`write_pygeoapi_config`
+        keeps the value in a separate 0600 file that ``geodistrict serve`` reads).
     jobs_dir : path-like, optional
         Folder for the asynchronous job manager's database and outputs.
+    jobs_max_age_hours, jobs_max_mb : float
+        How long asynchronous job results are kept (default 24 h) and how much
+        room they may take together (default 200 MB); synchronous executions
+        are never stored (:class:`geodistrict.publish.jobs.JobManager`).
 
     Returns
     -------
@@ -181,7 +209,8 @@ def pygeoapi_config(
         districts.append(manifest.get("title", district))
         db: dict[str, Any] = {}
         if postgis_dsn:
-            db = {"data": connection_settings(postgis_dsn), "schema": schema_name(district)}
+            settings = connection_settings(postgis_dsn) | {"password": PASSWORD_PLACEHOLDER}
+            db = {"data": settings, "schema": schema_name(district)}
         for name, entry in manifest["layers"].items():
             resources[f"{district}-{name}"] = _collection(folder, manifest, entry, db)
         for entry in manifest.get("rasters", {}).values():
@@ -200,6 +229,9 @@ def pygeoapi_config(
         )
     )
     jobs = Path(jobs_dir) if jobs_dir else Path.cwd() / "out" / ".jobs"
+    for name, value in (("jobs_max_age_hours", jobs_max_age_hours), ("jobs_max_mb", jobs_max_mb)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ConfigError(f"{name} must be a positive number, got {value!r}")
     return {
         "server": {
             "bind": {"host": host, "port": port},
@@ -215,9 +247,11 @@ def pygeoapi_config(
                 "attribution": f"{OSM_ATTRIBUTION}",
             },
             "manager": {
-                "name": "TinyDB",
+                "name": JOB_MANAGER,
                 "connection": str(jobs / "jobs.db"),
                 "output_dir": str(jobs / "outputs"),
+                "max_age_hours": float(jobs_max_age_hours),
+                "max_mb": float(jobs_max_mb),
             },
         },
         "logging": {"level": "ERROR"},
@@ -254,20 +288,71 @@ def pygeoapi_config(
     }
 
 
-def write_pygeoapi_config(config: Mapping[str, Any], folder: str | os.PathLike[str]) -> Path:
+def read_secrets(folder: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``NAME=value`` lines of the secrets file next to a ``pygeoapi.yml`` (or {})."""
+    path = Path(folder) / SECRETS_FILE
+    if not path.is_file():
+        return {}
+    secrets = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        name, sep, value = line.partition("=")
+        if sep and name.strip() and not name.lstrip().startswith("#"):
+            secrets[name.strip()] = value
+    return secrets
+
+
+def _write_secrets(folder: Path, secrets: Mapping[str, str]) -> None:
+    """Write the secrets file with mode 0600 from the start (never readable by others)."""
+    path = folder / SECRETS_FILE
+    tmp = folder / f".{SECRETS_FILE}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write("# geodistrict serve reads these; keep this file private (mode 0600)\n")
+        handle.writelines(f"{name}={value}\n" for name, value in secrets.items())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _resolved(value: Any, env: Mapping[str, str]) -> Any:
+    """``value`` with ``${NAME}`` placeholders replaced from ``env`` (for in-memory use)."""
+    if isinstance(value, str) and "${" in value:
+        for name, secret in env.items():
+            value = value.replace("${" + name + "}", secret)
+        return value
+    if isinstance(value, Mapping):
+        return {k: _resolved(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(v, env) for v in value]
+    return value
+
+
+def write_pygeoapi_config(
+    config: Mapping[str, Any],
+    folder: str | os.PathLike[str],
+    *,
+    secrets: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Path:
     """Write ``pygeoapi.yml`` and ``openapi.yml`` into ``folder``; return the config path.
 
     The OpenAPI document is generated by pygeoapi itself from the configuration.
+    Neither file holds a secret: ``secrets`` (e.g. ``{"GEODISTRICT_POSTGIS_PASSWORD":
+    ...}``, referred to as ``${NAME}`` in the configuration) go to
+    ``secrets.env`` in ``folder``, mode 0600.  For the OpenAPI document only,
+    placeholders are resolved from ``secrets``, then ``env`` (default: the
+    process environment), then an existing ``secrets.env`` in ``folder``.
     """
     from pygeoapi.openapi import get_oas
 
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    Path(config["server"]["manager"]["output_dir"]).mkdir(parents=True, exist_ok=True)
+    if secrets:
+        _write_secrets(target, secrets)
+    values = {**read_secrets(target), **(os.environ if env is None else env), **(secrets or {})}
     config_path = target / "pygeoapi.yml"
     text = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
     atomic_write_text(config_path, text)
-    openapi = get_oas(dict(config), fail_on_invalid_collection=True)
+    openapi = get_oas(_resolved(dict(config), values), fail_on_invalid_collection=True)
     atomic_write_text(target / "openapi.yml", yaml.safe_dump(openapi, sort_keys=False))
     log.info("wrote %s and openapi.yml (%d collections)", config_path, len(config["resources"]))
     return config_path

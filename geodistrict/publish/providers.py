@@ -16,15 +16,22 @@ HTTP 400 instead of 500:
   EPSG number and fails with a 500 otherwise), and a bbox outside the raster
   or otherwise unusable answers 400.
 
-Both serve non-finite numbers (``inf``, ``-inf``, ``NaN``) as ``null``:
-Python's JSON encoder, which pygeoapi uses, would write ``Infinity`` and
-``NaN``, which are not JSON (``JSON.parse`` rejects them).  The stores hold
-NULL already (:func:`geodistrict.store.write_layers` writes the GeoParquet
-files so); this is the last line for data written otherwise.  Both check the
-query before running it: property filters of the wrong type, ``datetime`` on a
-collection without time, an unknown ``resulttype`` or a filter the database
-rejects answer 400 with the reason; 3-D ``bbox`` values are used for their
-2-D part.
+- :class:`FormulaSafeCSVFormatter` (pygeoapi's CSV formatter, for ``?f=csv``):
+  text cells that a spreadsheet would run as a formula (starting with ``=``,
+  ``+``, ``-``, ``@``, tab or CR) get a ``'`` in front
+  (:func:`geodistrict._csvsafe.formula_safe`);
+  :func:`geodistrict.publish.wsgi.create_app` puts it in place of pygeoapi's.
+
+Integer ids and integer filters outside PostgreSQL's ``bigint`` (``fid`` beyond
+2^63) are a 404 or a 400, not an overflow.  Both feature providers serve
+non-finite numbers (``inf``, ``-inf``, ``NaN``) as ``null``: Python's JSON
+encoder, which pygeoapi uses, would write ``Infinity`` and ``NaN``, which
+are not JSON (``JSON.parse`` rejects them).  The stores hold NULL already
+(:func:`geodistrict.store.write_layers` writes the GeoParquet files so); this
+is the last line for data written otherwise.  Both check the query before
+running it: property filters of the wrong type, ``datetime`` on a collection
+without time, an unknown ``resulttype`` or a filter the database rejects
+answer 400 with the reason; 3-D ``bbox`` values are used for their 2-D part.
 
 Examples
 --------
@@ -39,6 +46,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from pygeoapi.formatter.csv_ import CSVFormatter
 from pygeoapi.provider.base import (
     ProviderInvalidQueryError,
     ProviderItemNotFoundError,
@@ -48,7 +56,26 @@ from pygeoapi.provider.parquet import ParquetProvider
 from pygeoapi.provider.rasterio_ import RasterioProvider
 from pygeoapi.provider.sql import PostgreSQLProvider
 
-__all__ = ["GeoParquetProvider", "GeoTIFFProvider", "PostGISProvider", "json_safe"]
+from geodistrict._csvsafe import formula_safe
+
+__all__ = [
+    "FormulaSafeCSVFormatter",
+    "GeoParquetProvider",
+    "GeoTIFFProvider",
+    "PostGISProvider",
+    "json_safe",
+]
+
+#: The range of a PostgreSQL ``bigint`` and a numpy ``int64``.
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def _int64(value: Any) -> int:
+    """``value`` as an integer that int64 columns can hold; ValueError otherwise."""
+    number = int(str(value).strip())
+    if not INT64[0] <= number <= INT64[1]:
+        raise ValueError(f"{value!r} is beyond 64-bit integers")
+    return number
 
 
 def json_safe(value: Any) -> Any:
@@ -77,7 +104,7 @@ def _typed(value: Any, name: str, field: Mapping[str, Any]) -> Any:
     kind = field.get("type")
     try:
         if kind == "integer":
-            return int(str(value))
+            return _int64(value)
         if kind == "number":
             return float(str(value))
         if kind == "boolean":
@@ -109,6 +136,16 @@ def _checked(provider: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     bbox = args.get("bbox")
     if isinstance(bbox, Sequence) and len(bbox) == 6:  # minx, miny, minz, maxx, maxy, maxz
         args["bbox"] = [bbox[0], bbox[1], bbox[3], bbox[4]]
+    for name in ("select_properties", "sortby"):  # ?properties=a,a: a once (else a 500)
+        if isinstance(args.get(name), list):
+            seen: set[str] = set()
+            unique = []
+            for value in args[name]:
+                key = repr(value.get("property") if isinstance(value, dict) else value)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(value)
+            args[name] = unique
     properties = args.get("properties") or []
     if properties:
         fields = provider.get_fields()
@@ -118,24 +155,42 @@ def _checked(provider: Any, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return args
 
 
+def _integer_id(identifier: Any) -> int:
+    """An item id of an integer id column, or a 404 naming it."""
+    try:
+        return _int64(identifier)
+    except ValueError:
+        shown = str(identifier)[:40]
+        raise ProviderItemNotFoundError(
+            user_msg=f"no feature {shown!r}: ids are 64-bit integers"
+        ) from None
+
+
 class GeoParquetProvider(ParquetProvider):
     """pygeoapi's Parquet provider: exact ``numberMatched``, valid JSON, no stale bbox."""
 
     def query(self, **kwargs: Any) -> dict[str, Any]:
         """Features matching the query (pygeoapi's arguments), checked first."""
-        result: dict[str, Any] = super().query(**_checked(self, kwargs))
+        import pyarrow as pa
+
+        args = _checked(self, kwargs)
+        for name, value in args.get("properties") or []:
+            kind = self.ds.schema.field(name).type if name in self.ds.schema.names else None
+            if isinstance(value, int) and kind is not None and pa.types.is_integer(kind):
+                info = np.iinfo(kind.to_pandas_dtype())
+                if not info.min <= value <= info.max:  # int8 etc.: pyarrow would overflow
+                    raise ProviderInvalidQueryError(
+                        user_msg=f"property {name!r} holds integers from {info.min} to "
+                        f"{info.max}: cannot filter it by {value}"
+                    )
+        result: dict[str, Any] = super().query(**args)
         return result
 
     def get(self, identifier: Any, **kwargs: Any) -> dict[str, Any]:
         """One feature by id; an id that cannot be one (``abc`` for integer ids) is a 404."""
         kind = self.get_fields().get(self.id_field, {}).get("type")
         if kind == "integer":
-            try:
-                int(str(identifier))
-            except ValueError:
-                raise ProviderItemNotFoundError(
-                    user_msg=f"no feature {identifier!r}: ids are integers"
-                ) from None
+            _integer_id(identifier)
         feature: dict[str, Any] = super().get(identifier, **kwargs)
         return _served_feature(feature)
 
@@ -173,6 +228,13 @@ class PostGISProvider(PostgreSQLProvider):
                 user_msg=f"the query does not fit the collection's columns: {reason}"
             ) from exc
         return result
+
+    def get(self, identifier: Any, **kwargs: Any) -> dict[str, Any]:
+        """One feature by id; an id that cannot be a bigint is a 404, not a database error."""
+        if self.get_fields().get(self.id_field, {}).get("type") == "integer":
+            _integer_id(identifier)
+        feature: dict[str, Any] = super().get(identifier, **kwargs)
+        return feature
 
     def _sqlalchemy_to_feature(
         self, item: Any, crs_transform_out: Any = None, select_properties: Any = None
@@ -212,3 +274,27 @@ class GeoTIFFProvider(RasterioProvider):
             return super().query(**args)
         except ProviderQueryError as exc:  # e.g. a bbox that does not overlap the raster
             raise ProviderInvalidQueryError(user_msg=f"cannot cut the coverage: {exc}") from exc
+
+
+class FormulaSafeCSVFormatter(CSVFormatter):
+    """pygeoapi's CSV formatter with formula prefixes neutralised in text cells."""
+
+    def __init__(self, formatter_def: dict[str, Any]) -> None:
+        super().__init__(formatter_def)
+        self.name = "CSV"  # replaces pygeoapi's formatter of that name in a collection
+
+    def _add_feature(self, writer: Any, feature: dict[str, Any], is_point: bool) -> None:
+        properties = feature.get("properties") or {}
+        feature = dict(feature, properties={k: formula_safe(v) for k, v in properties.items()})
+        super()._add_feature(writer, feature, is_point)
+
+    def _write_from_geojson(
+        self, options: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
+        is_point: bool = False,
+    ) -> Any:  # fmt: skip
+        """CSV of a FeatureCollection; column names neutralised too."""
+        if data and data.get("features"):
+            for feature in data["features"]:
+                props = feature.get("properties") or {}
+                feature["properties"] = {formula_safe(k): v for k, v in props.items()}
+        return super()._write_from_geojson(options or {}, data, is_point)
