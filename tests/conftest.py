@@ -25,4 +25,4 @@ def sample_layers(sample_config):  # type: ignore[no-untyped-def]
 
 
 # Run by Debian's system Python with PyQGIS, not collected (nor imported for doctests) here.
-collect_ignore = ["qgis_probe.py"]
+collect_ignore = ["qgis_probe.py", "fieldwork_probe.py"]
