@@ -133,10 +133,11 @@ def test_run_reports_skipped_layers(tmp_path: Path) -> None:
     )
     result = gd.run(cfg, out=tmp_path, only=["production"])
     assert result.written == {}
-    assert set(result.skipped) == {
-        "firms", "sector_specialisation", "firm_clusters", "service_sites", "production_needs"
-    }  # fmt: skip
-    assert all("surveys.firms" in reason for reason in result.skipped.values())
+    from geodistrict.pipeline.steps.production import STEP
+
+    assert set(result.skipped) == set(STEP.layers)  # every production layer, each with why
+    assert "surveys.firms" in result.skipped["firms"]
+    assert all(reason.strip() for reason in result.skipped.values())
 
 
 def test_layers_a_step_no_longer_produces_are_removed(tmp_path: Path) -> None:

@@ -524,7 +524,9 @@ class VacancyConfig(_Section):
         # Criterion names and all-zero weightings are checked by the vacancy step
         # (``geodistrict check`` and ``run``), which knows the criteria and the defaults.
         for name, weight in value.items():
-            if not 0 <= weight <= _MAX_WEIGHT:
+            if weight < 0:
+                raise ValueError(f"weight {name!r} must not be negative (value {weight!r})")
+            if weight > _MAX_WEIGHT:
                 raise ValueError(
                     f"weight {name!r} must be between 0 and {_MAX_WEIGHT:g} (value {weight!r})"
                 )
