@@ -7,7 +7,6 @@ shortfall is significant, catch-all categories never tested nor recommended.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -220,13 +219,11 @@ def test_other_retail_is_never_a_recommended_use() -> None:
 
 
 def _output_folder(root: Path, name: str, categories: list[str]) -> Path:
-    folder = root / name
-    (folder / "parquet").mkdir(parents=True)
-    _units(categories).to_parquet(folder / "parquet" / "commercial_units.parquet")
-    manifest = {"district": name, "gpkg": f"{name}.gpkg", "layers": {"commercial_units": {
-        "parquet": "parquet/commercial_units.parquet"}}}  # fmt: skip
-    (folder / "layers.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return folder
+    from geodistrict.store import district_dir, write_layers
+
+    # A real output folder, as `geodistrict run` writes it (versions, manifest, links).
+    write_layers({"commercial_units": _units(categories)}, root, district=name)
+    return district_dir(root, name)
 
 
 def test_reference_from_another_districts_output(tmp_path: Path) -> None:
