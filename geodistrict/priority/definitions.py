@@ -21,6 +21,8 @@ from typing import Literal
 
 import pandas as pd
 
+from geodistrict.commerce.gaps import CATCH_ALL_CATEGORIES as GAP_CATCH_ALL
+
 __all__ = [
     "ANCHOR_CAP_M",
     "CATCH_ALL_CATEGORIES",
@@ -188,8 +190,9 @@ OWNER_EASE: dict[str, float] = {
 }  # fmt: skip
 
 #: Catch-all categories: never a recommended use nor a missing category (a shop
-#: the taxonomy could not place says nothing about what the street lacks).
-CATCH_ALL_CATEGORIES = frozenset({"other_retail"})
+#: the taxonomy could not place says nothing about what the street lacks). The
+#: same list the category-gap tests leave untested, defined once there.
+CATCH_ALL_CATEGORIES = frozenset(GAP_CATCH_ALL)
 
 
 @dataclass(frozen=True)
