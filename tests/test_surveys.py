@@ -1096,10 +1096,13 @@ def _check_rss(config: Path) -> tuple[int, str, int]:
     import sys
 
     code = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "from geodistrict.cli import main\n"
         f"status = main(['check', {str(config)!r}])\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+        # VmHWM belongs to this address space; ru_maxrss would carry the peak
+        # of the pytest process that forked us (Linux keeps it across exec)
+        "status_text = open('/proc/self/status').read()\n"
+        "peak = int(re.search(r'VmHWM:\\s+(\\d+)', status_text).group(1)) * 1024\n"
         "print('PEAK', peak, file=sys.stderr)\n"
         "sys.exit(status)\n"
     )
