@@ -136,7 +136,7 @@ _LAZY: dict[str, str] = {
 _SUBMODULES = {
     "area", "catalogue", "commerce", "cycling", "hexagons", "ingest", "network", "pipeline",
     "priority", "production", "siting", "store", "taxonomy", "vacancy", "publish", "fieldwork",
-    "geocode",
+    "geocode", "i18n",
 }  # fmt: skip
 
 if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names

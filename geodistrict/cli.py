@@ -24,7 +24,7 @@ EXIT_OFFLINE = 3
 #: Most Monte-Carlo runs of ``rank --runs`` (as vacancy.mc_runs).
 MAX_RANK_RUNS = 100_000
 #: What ``rank --to`` writes.
-RANK_SUFFIXES = (".gpkg", ".geojson", ".json", ".parquet", ".csv")
+RANK_SUFFIXES = (".gpkg", ".geojson", ".json", ".parquet", ".csv", ".xlsx")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,6 +140,26 @@ def _parser() -> argparse.ArgumentParser:
         metavar="K",
         help="firms per published aggregate, quoted in the consent note; use the district's "
         "production.min_group_size (default: %(default)s)",
+    )
+
+    for name, help_text in (
+        ("report", "write the district's report (HTML and PDF) in its language"),
+        ("tables", "write the ranking and the main tables as XLSX and as CSV for Italian Excel"),
+        ("project", "write a QGIS project (.qgz) with the layers grouped and styled"),
+        ("deliverables", "write the report, the tables and the QGIS project"),
+    ):
+        deliver = sub.add_parser(name, help=help_text)
+        deliver.add_argument("folder", help="a district output folder (OUT/<district>)")
+        if name in ("report", "deliverables"):
+            deliver.add_argument("--no-pdf", action="store_true", help="HTML only")
+
+    compare = sub.add_parser(
+        "compare", help="compare two runs (survey waves): change layers, a table and charts"
+    )
+    compare.add_argument("before", help="the earlier district output folder (OUT/<district>)")
+    compare.add_argument("after", help="the later district output folder")
+    compare.add_argument(
+        "--to", help="folder for the comparison (default: AFTER/consegna/confronto)"
     )
 
     serve = sub.add_parser("serve", help="run the OGC API service (pygeoapi under gunicorn)")
@@ -404,6 +424,36 @@ def _cmd_form(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_deliver(args: argparse.Namespace) -> int:
+    """``report``, ``tables``, ``project`` and ``deliverables``: files a council receives."""
+    from pathlib import Path
+
+    written: list[Path] = []
+    if args.command in ("report", "deliverables"):
+        from geodistrict.deliverables.report import write_report
+
+        written += write_report(args.folder, pdf=not args.no_pdf)
+    if args.command in ("tables", "deliverables"):
+        from geodistrict.deliverables.tables import write_tables
+
+        written += write_tables(args.folder)
+    if args.command in ("project", "deliverables"):
+        from geodistrict.deliverables.qgis import write_project
+
+        written.append(write_project(args.folder))
+    for path in written:
+        print(f"  {path}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from geodistrict.monitoring import write_comparison
+
+    for path in write_comparison(args.before, args.after, to=args.to):
+        print(f"  {path}")
+    return 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -437,6 +487,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _cmd_serve,
         "rank": _cmd_rank,
         "form": _cmd_form,
+        "report": _cmd_deliver,
+        "tables": _cmd_deliver,
+        "project": _cmd_deliver,
+        "deliverables": _cmd_deliver,
+        "compare": _cmd_compare,
     }
     try:
         return commands[args.command](args)

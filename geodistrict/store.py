@@ -85,6 +85,7 @@ from geodistrict._outdir import (
 from geodistrict._version import __version__
 from geodistrict.catalogue import layer_info
 from geodistrict.errors import OutputError, ParameterError
+from geodistrict.i18n import get_language
 from geodistrict.styles import write_styles
 
 log = logging.getLogger(__name__)
@@ -433,6 +434,7 @@ class OutputTransaction:
         source: str = "",
         config_file: str | None = None,
         remove: Iterable[str] = (),
+        language: str | None = None,
     ) -> dict[str, Any]:
         """Write layers into this version (see :func:`write_layers`); returns the manifest."""
         for name in layers:
@@ -500,6 +502,8 @@ class OutputTransaction:
             config=config_file or self.previous.get("config"),
             attribution="Map data © OpenStreetMap contributors, ODbL 1.0",
             gpkg=f"{district}.gpkg",
+            # the district's language, for the deliverables made later from this folder
+            language=language or self.previous.get("language") or get_language(),
         )
         return self.manifest
 

@@ -56,5 +56,5 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && "$VENV/bin/python" -c '
 fi
 echo "installing geodistrict and its dependencies into $VENV ..."
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+"$VENV/bin/python" -m pip install --quiet -e ".[dev,maps]"
 echo "$want" > "$STAMP"

@@ -743,6 +743,13 @@ class DistrictConfig(_Section):
     district: str = Field(description="Short id: lower-case letters, digits, '-' and '_'.")
     title: str = Field(description="Human-readable name of the district.")
     description: str = ""
+    language: Literal["it", "en"] = Field(
+        "it",
+        description=(
+            "Language of everything a person reads: layer and column labels, legends, "
+            "the report, spreadsheets, web pages and CLI summaries ('it' or 'en')."
+        ),
+    )
     area: AreaConfig
     osm: OSMConfig = Field(default_factory=lambda: OSMConfig())
     crs: str = Field("auto", description="Working CRS; 'auto' picks the local UTM zone.")

@@ -38,6 +38,7 @@ import geopandas as gpd
 from geodistrict import store
 from geodistrict.config import DistrictConfig
 from geodistrict.errors import ConfigError, PipelineError
+from geodistrict.i18n import use_language
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +332,7 @@ def run(
     out_root = Path(out) if out is not None else config.output.dir
     folder = store.district_dir(out_root, config.district)
     # One run at a time per output folder: a second one refuses at once, before any work.
-    with store.output_lock(folder):
+    with store.output_lock(folder), use_language(config.language):
         ctx = RunContext(config=config, use_cache=use_cache)
         seconds = run_steps(ordered, ctx, on_step=on_step)
         layers: dict[str, gpd.GeoDataFrame] = {}
@@ -350,6 +351,7 @@ def run(
                 layers,
                 district=config.district,
                 title=config.title,
+                language=config.language,
                 source=f"OpenStreetMap ({source})",
                 config_file=str(config.source_file) if config.source_file else None,
                 # What a selected step declares but did not produce this time is stale.
