@@ -14,6 +14,7 @@ from geodistrict.network import (
     accessibility_reference,
     distances_within,
     graph_arrays,
+    local_distances,
     multi_source_distance,
     nearest_nodes,
 )
@@ -68,6 +69,20 @@ def test_accessibility_equals_networkx_reference_on_directed_graphs(seed: int) -
     # Not trivially zero or saturated: the cutoffs do cut.
     assert 0 < fast["n400_total"].mean() < len(units)
     assert (fast["n150_total"] <= fast["n400_total"]).all()
+
+
+def test_accessibility_in_local_neighbourhoods_equals_the_reference() -> None:
+    # Large enough for the searches to be cut into tiles (issue 17): same counts.
+    g = _random_street_graph(7, size=45)
+    units = _random_units(g, 400, 7)
+    distances = (150.0, 400.0)
+    arrays = graph_arrays(g)
+    searched = [len(nodes) for _, nodes, _ in local_distances(arrays, np.arange(50), cutoff_m=400)]
+    assert max(searched) < arrays.n / 2
+    fast = accessibility(g, units, distances=distances)
+    slow = accessibility_reference(g, units, distances=distances)
+    assert (fast.to_numpy() == slow.to_numpy()).all()
+    assert 0 < fast["n400_total"].mean() < len(units)
 
 
 def test_accessibility_batches_do_not_change_the_counts() -> None:

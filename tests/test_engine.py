@@ -5,14 +5,16 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from builders import CRS, grid_graph, points
+from builders import CRS, grid_graph, points, square_grid
 from shapely.geometry import Point
 
 from geodistrict.errors import CRSError, ParameterError
 from geodistrict.network import (
+    GraphArrays,
     component_labels,
     edge_values,
     graph_arrays,
+    local_distances,
     nearest_nodes,
     reach_counts,
     route,
@@ -121,3 +123,72 @@ def test_bad_inputs_name_the_problem() -> None:
 
     with pytest.raises(CRSError):
         nearest_nodes(grid_graph(1, 2), gpd.GeoSeries([Point(0, 0)], crs=4326))
+
+
+# --- bounded searches in local neighbourhoods (issue 17) --------------------------------
+
+
+def _irregular_grid(n: int, seed: int) -> nx.MultiDiGraph:
+    """An n x n grid with jittered nodes, random extra lengths, one-way and missing edges."""
+    rng = np.random.default_rng(seed)
+    g = square_grid(n, 100.0)
+    for node in g.nodes:
+        g.nodes[node]["x"] += rng.uniform(-30, 30)
+        g.nodes[node]["y"] += rng.uniform(-30, 30)
+    for u, v, k in list(g.edges(keys=True)):
+        if rng.random() < 0.08:
+            g.remove_edge(u, v, k)
+            continue
+        a, b = g.nodes[u], g.nodes[v]
+        straight = float(np.hypot(a["x"] - b["x"], a["y"] - b["y"]))
+        g.edges[u, v, k]["length"] = straight * rng.uniform(1.0, 1.6)
+    return g
+
+
+def _whole_graph(arrays: GraphArrays, sources: np.ndarray, cutoff_m: float) -> np.ndarray:
+    from scipy.sparse import csgraph
+
+    return csgraph.dijkstra(
+        arrays.matrix, directed=True, indices=sources, limit=np.floor(cutoff_m * 1000 + 1e-6)
+    )
+
+
+@pytest.mark.parametrize(("seed", "scale"), [(1, 1.0), (2, 0.5), (3, 3.0)])
+def test_local_searches_equal_the_whole_graph(seed: int, scale: float) -> None:
+    # scale < 1: weights below the straight line (the bound widens); > 1: a penalty.
+    arrays = graph_arrays(_irregular_grid(30, seed))
+    arrays = arrays.with_weights(arrays.edge_mm * scale)
+    sources = np.random.default_rng(seed).choice(arrays.n, 200, replace=False)
+    reference = _whole_graph(arrays, sources, 450.0)
+    seen = np.zeros(len(sources), dtype=int)
+    searched = []
+    for which, nodes, dist in local_distances(arrays, sources, cutoff_m=450.0):
+        seen[which] += 1
+        searched.append(len(nodes))
+        full = np.full((len(which), arrays.n), np.inf)
+        full[:, nodes] = dist
+        np.testing.assert_array_equal(full, reference[which])
+    assert (seen == 1).all()
+    assert max(searched) < arrays.n  # the neighbourhoods were really local
+
+
+def test_local_reach_counts_equal_the_whole_graph() -> None:
+    arrays = graph_arrays(_irregular_grid(30, 4))
+    rng = np.random.default_rng(4)
+    targets = rng.integers(0, arrays.n, 300)
+    codes = rng.integers(0, 3, 300)
+    sources = np.arange(arrays.n)
+    counts = reach_counts(arrays, sources, targets, cutoff_m=400.0, categories=codes)
+    ok = _whole_graph(arrays, sources, 400.0)[:, targets] <= 400_000
+    expected = np.stack([ok[:, codes == k].sum(axis=1) for k in range(3)], axis=1)
+    np.testing.assert_array_equal(counts, expected)
+
+
+def test_a_graph_without_a_straight_line_bound_is_searched_whole() -> None:
+    g = square_grid(20, 100.0)
+    g.edges[0, 1, 0]["length"] = 0.0  # two distinct points joined at no cost
+    arrays = graph_arrays(g)
+    assert arrays.mm_per_metre == 0.0
+    (_which, nodes, dist), *_ = list(local_distances(arrays, np.array([0]), cutoff_m=250.0))
+    assert len(nodes) == arrays.n
+    np.testing.assert_array_equal(dist, _whole_graph(arrays, np.array([0]), 250.0))

@@ -16,8 +16,8 @@ import pandas as pd
 from geodistrict.errors import MissingColumnError, ParameterError
 from geodistrict.network.engine import (
     GraphArrays,
-    distances_within,
     graph_arrays,
+    local_distances,
     nearest_nodes,
 )
 
@@ -140,21 +140,21 @@ def accessibility(
     # Each unit-node batch is a (batch, n) block; its units' rows are another.
     per_row = max(1, int(np.ceil(len(pos) / len(uniq))))
     bytes_per_source = max(1, max_batch_bytes // (1 + per_row))
-    start = 0
-    for batch, dist in distances_within(
+    row_of = np.empty(len(uniq), dtype=np.int64)
+    for which, nodes, dist in local_distances(
         arrays, uniq, cutoff_m=max(dists), reverse=True, max_batch_bytes=bytes_per_source
     ):
-        first = start
-        start += len(batch)
-        members = order[bounds[first] : bounds[start]]
-        local = inverse[members] - first
+        # the units standing on this batch's nodes, and their row in the block
+        members = np.concatenate([order[bounds[i] : bounds[i + 1]] for i in which])
+        row_of[which] = np.arange(len(which))
+        local = row_of[inverse[members]]
         # Only the reached (finite) cells count: sparse rows, so the work follows the
         # size of the walking neighbourhoods, not the size of the network.
         reached = sparse.csr_matrix(np.where(np.isfinite(dist), dist + 1.0, 0.0))
         rows = reached[local]  # one row per unit of the batch; stored values are mm + 1
         per_row = np.diff(rows.indptr)
         reach = rows.data - 1.0 + np.repeat(off[members], per_row)
-        cells = np.repeat(codes[members], per_row) * arrays.n + rows.indices
+        cells = np.repeat(codes[members], per_row) * arrays.n + nodes[rows.indices]
         for i, lim in enumerate(limits):
             ok = reach <= lim
             counts[i] += np.bincount(cells[ok], minlength=n_cat * arrays.n).reshape(

@@ -54,6 +54,7 @@ __all__ = [
     "distances_within",
     "edge_values",
     "graph_arrays",
+    "local_distances",
     "multi_source_distance",
     "nearest_nodes",
     "reach_counts",
@@ -135,6 +136,29 @@ class GraphArrays:
     def transposed(self) -> sparse.csr_matrix:
         """The matrix of the reversed graph (distances *to* a node)."""
         return self.matrix.T.tocsr()
+
+    @cached_property
+    def mm_per_metre(self) -> float:
+        """Least edge weight (mm) per metre of straight line between its ends.
+
+        Any path weighs at least this times the straight-line distance between
+        its ends, so a search bounded by ``limit`` mm never leaves the disc of
+        radius ``limit / mm_per_metre`` metres around its source: the bound that
+        makes :func:`local_distances` exact. 0 when no such bound holds (an
+        edge of weight 0 between distinct points, or missing coordinates).
+        """
+        coo = self.matrix.tocoo()
+        if coo.nnz == 0:
+            return np.inf
+        xy = np.asarray(self.xy, dtype=float)
+        if xy.shape != (self.n, 2) or not np.isfinite(xy).all():
+            return 0.0
+        straight = np.hypot(*(xy[coo.row] - xy[coo.col]).T)
+        moving = straight > 0
+        if not moving.any():
+            return np.inf
+        ratio = float(np.min(coo.data[moving] / straight[moving]))
+        return max(ratio, 0.0)
 
     @cached_property
     def largest_component(self) -> np.ndarray:
@@ -479,6 +503,134 @@ def distances_within(
         yield batch, csgraph.dijkstra(matrix, directed=True, indices=batch, limit=limit)
 
 
+def _submatrix(matrix: sparse.csr_matrix, nodes: np.ndarray, local_of: np.ndarray) -> Any:
+    """The rows and columns ``nodes`` of ``matrix`` (explicit zeros kept), in O(their edges).
+
+    ``local_of`` is a scratch array of -1 of the matrix's size, left as found.
+    """
+    local_of[nodes] = np.arange(len(nodes))
+    starts = matrix.indptr[nodes]
+    lengths = matrix.indptr[nodes + 1] - starts
+    total = int(lengths.sum())
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    entries = offsets + np.arange(total)
+    cols = local_of[matrix.indices[entries]]
+    keep = cols >= 0
+    rows = np.repeat(np.arange(len(nodes)), lengths)[keep]
+    local_of[nodes] = -1
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(nodes)))])
+    return sparse.csr_matrix(
+        (matrix.data[entries][keep], cols[keep].astype(np.int32), indptr),
+        shape=(len(nodes), len(nodes)),
+    )
+
+
+def local_distances(
+    graph: nx.MultiDiGraph | GraphArrays,
+    sources: np.ndarray,
+    *,
+    cutoff_m: float,
+    reverse: bool = False,
+    max_batch_bytes: int = _DEFAULT_BATCH,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Bounded distances from sources, each searched only in its own neighbourhood.
+
+    Sources are grouped in square tiles; a tile's sources search the subgraph
+    of the nodes within reach of the tile (the tile grown by the largest
+    straight-line distance a path of ``cutoff_m`` can cover, see
+    :attr:`GraphArrays.mm_per_metre`). Every node within the cutoff and every
+    shortest path to it lie inside, so the distances are exactly those of the
+    whole graph, and the work per source follows the size of its neighbourhood,
+    not of the network: the total grows linearly with the network for a fixed
+    cutoff. Graphs without a straight-line bound, or small enough for one
+    neighbourhood to cover them, are searched whole.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph or GraphArrays
+    sources : array of int
+        Matrix positions of the sources.
+    cutoff_m : float
+        Largest distance computed (metres, finite).
+    reverse : bool, default False
+        Distances *to* the sources instead of *from* them.
+    max_batch_bytes : int, default 32 MiB
+        Size of one dense block of distances; memory stays flat.
+
+    Yields
+    ------
+    (which, nodes, distances_mm)
+        ``which``: indices into ``sources`` of this batch (every source comes
+        once, in tile order); ``nodes``: the matrix positions of the searched
+        nodes; ``distances_mm``: a ``(len(which), len(nodes))`` array in whole
+        millimetres, ``inf`` beyond the cutoff. Nodes not in ``nodes`` are
+        beyond the cutoff.
+
+    Examples
+    --------
+    >>> import geodistrict as gd
+    >>> arrays = graph_arrays(gd.datasets.grid_graph(1, 50, spacing_m=100))
+    >>> which, nodes, dist = next(local_distances(arrays, np.array([0]), cutoff_m=150))
+    >>> which.tolist(), dist[0][np.isfinite(dist[0])].tolist(), len(nodes) < 50
+    ([0], [0.0, 100000.0], True)
+    """
+    arrays = graph_arrays(graph)
+    matrix = arrays.transposed if reverse else arrays.matrix
+    limit = _limit_mm(cutoff_m)
+    sources = np.asarray(sources, dtype=np.int64)
+    if len(sources) == 0:
+        return
+    ratio = arrays.mm_per_metre
+    xy = np.asarray(arrays.xy, dtype=float)
+    span = np.ptp(xy, axis=0) if arrays.n else np.zeros(2)
+    reach = (limit / ratio) * (1 + 1e-9) + 1e-3 if ratio > 0 and np.isfinite(limit) else np.inf
+    # A tile of half the reach: its neighbourhood is (2.5 reach)^2, 6x the disc searched.
+    tile = reach / 2
+    if not np.isfinite(reach) or bool(np.all(span <= 2 * reach + tile)):
+        everything = np.arange(arrays.n)
+        step = _batch_rows(arrays.n, max_batch_bytes)
+        for start in range(0, len(sources), step):
+            which = np.arange(start, min(start + step, len(sources)))
+            dist = csgraph.dijkstra(matrix, directed=True, indices=sources[which], limit=limit)
+            yield which, everything, dist
+        return
+    origin = xy.min(axis=0)
+    node_tiles = np.floor((xy - origin) / tile).astype(np.int64)
+    columns = int(node_tiles[:, 0].max()) + 1
+    node_keys = node_tiles[:, 1] * columns + node_tiles[:, 0]
+    by_key = np.argsort(node_keys, kind="stable")
+    sorted_keys = node_keys[by_key]
+    source_keys = node_keys[sources]
+    order = np.argsort(source_keys, kind="stable")
+    tiles, first = np.unique(source_keys[order], return_index=True)
+    bounds = np.append(first, len(order))
+    ring = int(np.ceil(reach / tile))
+    local_of = np.full(arrays.n, -1, dtype=np.int64)
+    for t, key in enumerate(tiles):
+        which = order[bounds[t] : bounds[t + 1]]
+        tx, ty = int(key % columns), int(key // columns)
+        keys = [
+            (ty + dy) * columns + (tx + dx)
+            for dy in range(-ring, ring + 1)
+            for dx in range(-ring, ring + 1)
+            if 0 <= tx + dx < columns
+        ]
+        lo = np.searchsorted(sorted_keys, keys, side="left")
+        hi = np.searchsorted(sorted_keys, keys, side="right")
+        near = np.concatenate([by_key[a:b] for a, b in zip(lo, hi, strict=True)])
+        box_lo = xy[sources[which]].min(axis=0) - reach
+        box_hi = xy[sources[which]].max(axis=0) + reach
+        inside = ((xy[near] >= box_lo) & (xy[near] <= box_hi)).all(axis=1)
+        nodes = np.sort(near[inside])
+        sub = _submatrix(matrix, nodes, local_of)
+        local_sources = np.searchsorted(nodes, sources[which])
+        step = _batch_rows(len(nodes), max_batch_bytes)
+        for start in range(0, len(which), step):
+            part = slice(start, start + step)
+            dist = csgraph.dijkstra(sub, directed=True, indices=local_sources[part], limit=limit)
+            yield which[part], nodes, dist
+
+
 def multi_source_distance(
     graph: nx.MultiDiGraph | GraphArrays,
     sources: np.ndarray,
@@ -604,18 +756,20 @@ def reach_counts(
     if len(targets) == 0 or len(sources) == 0:
         return out
     limit = _limit_mm(cutoff_m)
-    start = 0
-    for batch, dist in distances_within(
+    for which, nodes, dist in local_distances(
         arrays, sources, cutoff_m=cutoff_m, max_batch_bytes=max_batch_bytes
     ):
-        ok = (dist[:, targets] + offs) <= limit
-        block = np.zeros((len(batch), n_cat))
+        # targets outside the searched nodes are beyond the cutoff
+        where = np.searchsorted(nodes, targets).clip(max=len(nodes) - 1)
+        inside = nodes[where] == targets
+        ok = np.zeros((len(which), len(targets)), dtype=bool)
+        ok[:, inside] = (dist[:, where[inside]] + offs[inside]) <= limit
+        block = np.zeros((len(which), n_cat))
         for k in range(n_cat):
             sel = codes == k
             if sel.any():
                 block[:, k] = ok[:, sel] @ w[sel]
-        out[start : start + len(batch)] = block
-        start += len(batch)
+        out[which] = block
     return out
 
 
