@@ -113,7 +113,9 @@ class Outputs:
 
     def raster(self, name: str) -> Path | None:
         """The file of raster ``name``, or None when the run wrote none."""
-        entry = self.manifest.get("rasters", {}).get(name)
+        rasters = self.manifest.get("rasters", {})
+        # the manifest keys rasters by file name ("commercial_density.tif")
+        entry = rasters.get(name) or rasters.get(f"{name}.tif")
         return self.version / entry["file"] if entry else None
 
     @property
