@@ -11,7 +11,7 @@ import pytest
 from builders import CRS, points, square_grid
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Point
 
 from geodistrict.errors import ConfigError, MissingColumnError
 from geodistrict.priority import (
@@ -283,3 +283,66 @@ def test_units_snap_to_the_largest_strongly_connected_part() -> None:
     pd.testing.assert_index_equal(crit.index, units.index)
     assert crit.loc["spur", "footfall"] > 0
     assert crit.loc["spur", "footfall"] == crit.loc["corner", "footfall"]
+
+
+# ----------------------------------------------------------------- rank --to: the files written
+
+
+def _reranked() -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(7)
+    units = gpd.GeoDataFrame(
+        {name: rng.random(6) * 100 for name in CRITERIA},
+        geometry=[Point(660000 + 10 * i, 5120000) for i in range(6)],
+        crs=32632,
+    )
+    units["unit_id"] = [f"SF-{i}" for i in range(6)]
+    units["address"] = ["=cmd()", "Via Roma 1", "@x", "-5 m", "+1", "Piazza Duomo"]
+    return rescore(units, {"footfall": 3.0}).sort_values("rank", kind="stable")
+
+
+def test_write_ranked_italian_csv_and_xlsx(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import io as _io
+
+    import openpyxl
+
+    from geodistrict.i18n import label
+    from geodistrict.priority.io import write_ranked
+
+    ranked = _reranked()
+    target = write_ranked(ranked, tmp_path / "r.csv", language="it")
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    back = pd.read_csv(_io.BytesIO(raw), sep=";", decimal=",", encoding="utf-8-sig")
+    assert back[label("unit_id", language="it")].tolist() == ranked["unit_id"].tolist()
+    assert back[label("score", language="it")].tolist() == pytest.approx(
+        ranked["score"].tolist(), abs=1e-6
+    )
+    weight = f"Peso: {label('footfall', kind='criterion', language='it')}"
+    assert set(back[weight]) == {3.0}
+    assert sum(c.startswith("Peso: ") for c in back.columns) == len(CRITERIA)
+    assert "weights" not in back and "wkt" not in back
+    assert "'=cmd()" in set(back[label("address", language="it")])
+
+    book = openpyxl.load_workbook(write_ranked(ranked, tmp_path / "r.xlsx", language="it"))
+    ws = book[book.sheetnames[1]]
+    headers = [c.value for c in ws[1]]
+    assert weight in headers and ws.freeze_panes == "A2"
+    column = headers.index(label("score", language="it")) + 1
+    assert ws.cell(row=2, column=column).value == pytest.approx(ranked["score"].iloc[0])
+    assert ws.cell(row=2, column=column).data_type == "n"
+
+
+def test_write_ranked_english_csv_keeps_machine_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from geodistrict.errors import OutputError
+    from geodistrict.priority.io import write_ranked
+
+    ranked = _reranked()
+    back = pd.read_csv(write_ranked(ranked, tmp_path / "r.csv", language="en"))
+    assert back["unit_id"].tolist() == ranked["unit_id"].tolist()
+    assert json.loads(back["weights"].iloc[0])["footfall"] == 3.0
+    assert set(back["weight_footfall"]) == {3.0} and "wkt" in back
+    assert "'=cmd()" in set(back["address"]) and "'-5 m" in set(back["address"])
+    with pytest.raises(OutputError, match=r"x\.txt"):
+        write_ranked(ranked, tmp_path / "x.txt", language="en")

@@ -19,7 +19,7 @@ from geodistrict.priority.mcda import get_preset, prioritise, rescore
 
 log = logging.getLogger(__name__)
 
-__all__ = ["rank_from_folder", "read_ranked"]
+__all__ = ["rank_from_folder", "read_ranked", "write_ranked"]
 
 
 def read_ranked(folder: str | os.PathLike[str]) -> gpd.GeoDataFrame:
@@ -77,10 +77,9 @@ def rank_from_folder(
         Monte-Carlo runs of the robustness to method and weights; 0 leaves
         the robustness columns out.
     to : path-like, optional
-        Also write the result: ``.gpkg``, ``.geojson``, ``.parquet`` or
-        ``.csv`` (geometry as WKT; text starting with ``=``, ``+``, ``-``,
-        ``@``, tab or CR gets a ``'`` in front, so a spreadsheet shows it as
-        text instead of running it as a formula).
+        Also write the result (:func:`write_ranked`): ``.xlsx``, ``.csv``
+        (Italian Excel's for an Italian district), ``.gpkg``, ``.geojson``
+        or ``.parquet``.
 
     Returns
     -------
@@ -106,20 +105,126 @@ def rank_from_folder(
             "rank", kind="stable"
         )
     if to is not None:
-        target = Path(to)
-        suffix = target.suffix.lower()
-        if suffix == ".csv":
-            table = pd.DataFrame(ranked.drop(columns=ranked.geometry.name))
-            table["wkt"] = ranked.geometry.to_wkt().to_numpy()
-            # Survey text starting with = + - @ would run as a spreadsheet formula; CRLF
-            # rows (RFC 4180) so that a CR inside a cell is quoted, not a row break.
-            formula_safe_frame(table).to_csv(target, index=False, lineterminator="\r\n")
-        elif suffix == ".parquet":
-            ranked.to_parquet(target)
-        elif suffix in (".gpkg", ".geojson", ".json"):
-            ranked.to_file(target, layer="vacant_units" if suffix == ".gpkg" else None)
-        else:
-            raise OutputError(
-                f"cannot write {str(target)!r}: use .gpkg, .geojson, .parquet or .csv"
-            )
+        write_ranked(ranked, to, folder=folder, method=method)
     return ranked
+
+
+def _folder_language(folder: str | os.PathLike[str]) -> tuple[str, str]:
+    """The language and title recorded in a district folder's manifest."""
+    from geodistrict.deliverables import Outputs
+
+    outputs = Outputs.open(folder)
+    return outputs.language, outputs.title
+
+
+def write_ranked(
+    ranked: gpd.GeoDataFrame,
+    to: str | os.PathLike[str],
+    *,
+    folder: str | os.PathLike[str] | None = None,
+    language: str | None = None,
+    method: str = "weighted_sum",
+) -> Path:
+    """Write a ranking (:func:`rank_from_folder`) to a file; the suffix chooses the format.
+
+    * ``.xlsx``: an information sheet (district, preset, method, sources)
+      and the ranking as people read it, in the district's language: labelled
+      headers, numeric cells with number formats, the header row frozen and
+      filtered, priority class, explanation, the value of every criterion,
+      WGS84 longitude and latitude, and the weights as columns
+      ("Peso: ..."); see :func:`geodistrict.deliverables.tables.ranking_table`.
+    * ``.csv`` for an Italian district: the same table for Italian Excel
+      (``;``, decimal comma, UTF-8 with BOM, Italian headers).
+    * ``.csv`` for an English district: every column under its machine name
+      (``,`` and decimal point), geometry as WKT, the ``weights`` JSON and
+      one ``weight_<criterion>`` column per criterion.
+    * ``.gpkg``, ``.geojson``, ``.parquet``: the layer as it is.
+
+    In the spreadsheets, text starting with ``=``, ``+``, ``-``, ``@``, tab
+    or CR gets a ``'`` in front, so a spreadsheet shows it as text instead of
+    running it as a formula.
+
+    Parameters
+    ----------
+    ranked : GeoDataFrame
+        The ranked vacant units.
+    to : path-like
+        The file to write.
+    folder : path-like, optional
+        The district folder the ranking comes from: its language and title.
+    language : {"it", "en"}, optional
+        Overrides the folder's language (default: the folder's, else Italian).
+    method : str
+        The scoring method, for the information sheet.
+
+    Returns
+    -------
+    Path
+        ``to``.
+
+    Raises
+    ------
+    OutputError
+        For another suffix, or when the file cannot be written.
+    """
+    from geodistrict.deliverables import write_atomically
+    from geodistrict.i18n import DEFAULT_LANGUAGE
+
+    target = Path(to)
+    suffix = target.suffix.lower()
+    title = ""
+    if folder is not None:
+        folder_language, title = _folder_language(folder)
+        language = language or folder_language
+    language = language or DEFAULT_LANGUAGE
+    if suffix == ".xlsx":
+        from geodistrict.deliverables.tables import rank_sheets
+
+        data = rank_sheets(ranked, language=language, title=title,
+                           notes=_rank_notes(ranked, method, language))  # fmt: skip
+        return write_atomically(target, data)
+    if suffix == ".csv":
+        if language == "it":
+            from geodistrict.deliverables.tables import csv_bytes, ranking_table
+
+            table, kinds, headers = ranking_table(ranked, language=language)
+            return write_atomically(
+                target, csv_bytes(table, kinds, language=language, headers=headers)
+            )
+        frame = pd.DataFrame(ranked.drop(columns=ranked.geometry.name))
+        frame["wkt"] = ranked.geometry.to_wkt().to_numpy()
+        if "weights" in frame and len(frame) and isinstance(frame["weights"].iloc[0], str):
+            given = json.loads(frame["weights"].iloc[0])
+            for name in CRITERIA:
+                if name in given:
+                    frame[f"weight_{name}"] = given[name]
+        # Survey text starting with = + - @ would run as a spreadsheet formula; CRLF
+        # rows (RFC 4180) so that a CR inside a cell is quoted, not a row break.
+        text = formula_safe_frame(frame).to_csv(index=False, lineterminator="\r\n")
+        return write_atomically(target, text.encode("utf-8"))
+    if suffix == ".parquet":
+        ranked.to_parquet(target)
+    elif suffix in (".gpkg", ".geojson", ".json"):
+        ranked.to_file(target, layer="vacant_units" if suffix == ".gpkg" else None)
+    else:
+        raise OutputError(
+            f"cannot write {str(target)!r}: use .xlsx, .csv, .gpkg, .geojson or .parquet"
+        )
+    return target
+
+
+def _rank_notes(ranked: pd.DataFrame, method: str, language: str) -> list[tuple[str, Any]]:
+    """Preset and method of a ranking, for the information sheet of its workbook."""
+    from geodistrict.i18n import pgettext, use_language
+    from geodistrict.priority.definitions import PRESETS
+
+    with use_language(language):
+        rows: list[tuple[str, Any]] = []
+        name = ranked["preset"].iloc[0] if "preset" in ranked and len(ranked) else None
+        if isinstance(name, str) and name in PRESETS:
+            preset = PRESETS[name]
+            rows.append((pgettext("tables", "Weighting preset"),
+                         preset.title_it if language == "it" else preset.title_en))  # fmt: skip
+        methods = {"weighted_sum": pgettext("tables", "Weighted sum"), "topsis": "TOPSIS"}
+        rows.append((pgettext("tables", "Scoring method"), methods.get(method, method)))
+        return rows
