@@ -130,13 +130,22 @@ _LAZY: dict[str, str] = {
     "protect_counts": "geodistrict.production",
     "audit_disclosure": "geodistrict.production",
     "protect_layers": "geodistrict.production",
+    "write_comparison": "geodistrict.monitoring",
+    "compare_outputs": "geodistrict.monitoring",
+    "unit_changes": "geodistrict.monitoring",
+    "vacancy_rate_change": "geodistrict.monitoring",
+    "adjacency": "geodistrict.regional",
+    "contiguous": "geodistrict.regional",
+    "commerce_district_check": "geodistrict.regional",
+    "dm1993_indices": "geodistrict.regional",
+    "extension_candidates": "geodistrict.regional",
 }
 
 # Subpackages reachable as attributes (gd.network, gd.cycling, ...).
 _SUBMODULES = {
     "area", "catalogue", "commerce", "cycling", "hexagons", "ingest", "network", "pipeline",
     "priority", "production", "siting", "store", "taxonomy", "vacancy", "publish", "fieldwork",
-    "geocode", "i18n",
+    "geocode", "i18n", "monitoring", "regional", "deliverables",
 }  # fmt: skip
 
 if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
@@ -170,6 +179,12 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
     )
     from geodistrict.geocode import geocode as geocode_addresses
     from geodistrict.ingest import BaseLayers, load_base_layers
+    from geodistrict.monitoring import (
+        compare_outputs,
+        unit_changes,
+        vacancy_rate_change,
+        write_comparison,
+    )
     from geodistrict.network import accessibility, build_graph, graph_arrays, nearest_nodes
     from geodistrict.pipeline import run
     from geodistrict.priority import (
@@ -201,6 +216,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
         resolve_ateco,
         sector_specialisation,
         service_sites,
+    )
+    from geodistrict.regional import (
+        adjacency,
+        commerce_district_check,
+        contiguous,
+        dm1993_indices,
+        extension_candidates,
     )
     from geodistrict.siting import maximal_covering
     from geodistrict.sources.register import match_register, read_register
@@ -245,6 +267,7 @@ __all__ = [
     "__version__",
     "accessibility",
     "add_lts",
+    "adjacency",
     "areas_from_firms",
     "ateco_table",
     "audit_disclosure",
@@ -255,14 +278,19 @@ __all__ = [
     "classify_ateco",
     "classify_lts",
     "classify_units",
+    "commerce_district_check",
     "commercial_access",
     "commercial_hex",
+    "compare_outputs",
     "compute_criteria",
     "connectivity",
+    "contiguous",
     "datasets",
     "density_raster",
     "destinations",
     "diversity",
+    "dm1993_indices",
+    "extension_candidates",
     "firm_clusters",
     "firms_layer",
     "geocode_addresses",
@@ -306,10 +334,13 @@ __all__ = [
     "service_sites",
     "street_frontage",
     "study_area",
+    "unit_changes",
     "vacancy_by_centre",
     "vacancy_by_street",
+    "vacancy_rate_change",
     "vacant_units",
     "walking_coverage",
+    "write_comparison",
     "write_density_raster",
     "write_layers",
     "write_xlsform",

@@ -55,7 +55,7 @@ __all__ = [
 UNIT_COLUMNS = (
     "unit_id", "source", "osm_id", "osm_type", "survey_row", "merge_distance_m", "name",
     "address", "floor_area_m2", "ground_floor", "vacant_since", "vacancy_months", "last_use",
-    "condition", "owner_type", "asking_rent_eur_month",
+    "condition", "owner_type", "asking_rent_eur_month", "survey_date",
 )  # fmt: skip
 
 # OSM lifecycle keys that say what a vacant unit used to be, most telling first.
@@ -197,7 +197,8 @@ def vacant_units(
     merge_distance_m : float, default 15
         A survey unit and an OSM unit closer than this (m) are one unit.
     as_of : date, optional
-        Reference date of the vacancy duration (default today).
+        Reference date of the vacancy duration (default today) for rows
+        without a ``survey_date`` (see :mod:`geodistrict.monitoring.waves`).
     area : Polygon, optional
         The study area (same CRS as ``pois``): survey points outside it are
         reported.
@@ -213,7 +214,9 @@ def vacant_units(
         ``ground_floor``, ``vacant_since``, ``vacancy_months`` (months from
         ``vacant_since`` to ``as_of``, 1 decimal), ``last_use`` (survey, or
         the OSM lifecycle tag such as ``bar (disused:amenity)``),
-        ``condition``, ``owner_type``, ``asking_rent_eur_month``.  A merged
+        ``condition``, ``owner_type``, ``asking_rent_eur_month``,
+        ``survey_date`` (the date the duration counts to: the survey row's
+        ``survey_date`` when the survey has one, else ``as_of``).  A merged
         unit keeps the survey's position and values, filling blanks from OSM.
 
     Raises
@@ -291,7 +294,9 @@ def vacant_units(
         if col not in table:
             table[col] = None
     since = pd.to_datetime(table["vacant_since"], errors="coerce")
-    months = (pd.Timestamp(today) - since).dt.days / _DAYS_PER_MONTH
+    # Each row counts to its own survey date (the wave's), else to as_of (default today).
+    observed = pd.to_datetime(table["survey_date"], errors="coerce").fillna(pd.Timestamp(today))
+    months = (observed - since).dt.days / _DAYS_PER_MONTH
     out = pd.DataFrame(
         {
             "unit_id": table["unit_id"].astype(str),
@@ -310,6 +315,7 @@ def vacant_units(
             "condition": table["condition"].astype("str"),
             "owner_type": table["owner_type"].astype("str"),
             "asking_rent_eur_month": pd.to_numeric(table["asking_rent_eur_month"]).astype(float),
+            "survey_date": observed.astype("datetime64[us]"),
         }
     )  # fmt: skip
     for col in ("osm_type", "name", "address", "last_use", "condition", "owner_type"):

@@ -40,7 +40,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import geopandas as gpd
@@ -66,6 +66,12 @@ N_INDUSTRIAL = {"Mezzolombardo": 16, "Mezzocorona": 10}
 #: San Michele all'Adige (the extension) is barely mapped in the extract: a few of its
 #: buildings get illustrative firms so that the extension has respondents.
 N_EXTENSION = 8
+#: The second, ILLUSTRATIVE survey wave (issue 16): wave 1 less the units let since, plus
+#: new ones, each with the day the surveyor saw it (column "Data rilevazione").
+WAVE2_FILE = "locali_sfitti_2026.csv"
+WAVE2_START = date(2026, 10, 5)  # the surveyors' first day; the wave lasts 5 days
+WAVE2_LET = 5
+WAVE2_NEW = 3
 
 # --- ATECO codes of the sectors named by OSM tags (division.group/class) ------------------
 # ATECO 2025, as the Chambers of Commerce register shows them since April 2025, except
@@ -349,7 +355,60 @@ def main() -> None:
                 yes_no(rng.random() < 0.4), italian(FIRMS, "critical_issues", issues),
                 italian(FIRMS, "work_tables", tables), note,
             ])  # fmt: skip
-    print(f"wrote {N_VACANT} vacant units and {len(rows)} firms to {HERE}")
+    spare = [int(i) for i in candidates if i not in set(vacant_idx.tolist())]
+    n_wave2 = second_wave(buildings, points, lonlat, street, spare, comune_of)
+    print(
+        f"wrote {N_VACANT} vacant units and {len(rows)} firms to {HERE}; "
+        f"{n_wave2} vacant units in the second wave"
+    )
+
+
+def second_wave(buildings: gpd.GeoDataFrame, points: gpd.GeoSeries, lonlat: gpd.GeoSeries,
+                street: pd.Series, spare: list[int], comune_of: object) -> int:  # fmt: skip
+    """Write ``locali_sfitti_2026.csv``: wave 1 less the units let, plus new ones.
+
+    Its own random generator, so that wave 1 stays byte-identical; the same
+    format as wave 1 plus a ``Data rilevazione`` column (``gg/mm/aaaa``).
+    """
+    rng = np.random.default_rng(SEED + 2)
+    with (HERE / "locali_sfitti.csv").open(encoding="cp1252", newline="") as handle:
+        first = list(csv.reader(handle, delimiter=";"))
+    header, body = first[0], first[1:]
+    let = set(rng.choice(len(body), size=WAVE2_LET, replace=False).tolist())
+    rent_col, note_col = header.index("Canone richiesto"), header.index("Note")
+    out = [[*header[:note_col], "Data rilevazione", *header[note_col:]]]
+
+    def surveyed() -> str:
+        return (WAVE2_START + timedelta(days=int(rng.integers(0, 5)))).strftime("%d/%m/%Y")
+
+    for n, row in enumerate(body):
+        if n in let:
+            continue
+        row = list(row)
+        if row[rent_col] and rng.random() < 0.4:  # some owners lowered the rent
+            value = float(row[rent_col].replace(".", "").replace(",", "."))
+            row[rent_col] = it_number(round(value * 0.9, -1), 2)
+        out.append([*row[:note_col], surveyed(), *row[note_col:]])
+    for k, i in enumerate(spare[:WAVE2_NEW], start=len(body) + 1):
+        b = buildings.iloc[i]
+        road = b["addr_street"] if isinstance(b["addr_street"], str) else street.iloc[i]
+        number = (b["addr_housenumber"] if isinstance(b["addr_housenumber"], str)
+                  else str(int(rng.integers(1, 60))))  # fmt: skip
+        surface = float(np.round(rng.lognormal(4.2, 0.5), 1))
+        since = date(2026, int(rng.integers(1, 9)), 1)
+        out.append([
+            f"SF-{k:03d}", f"{road} {number}, {comune_of(points.iloc[i])}",  # type: ignore[operator]
+            it_coord(lonlat.iloc[i].x), it_coord(lonlat.iloc[i].y), it_number(surface, 1),
+            yes_no(rng.random() < 0.85), since.strftime("%d/%m/%Y"),
+            LAST_USES[int(rng.integers(len(LAST_USES)))],
+            italian(VACANT_UNITS, "condition", [CONDITIONS[int(rng.choice(3))]]),
+            italian(VACANT_UNITS, "owner_type", ["private"]),
+            it_number(round(surface * rng.uniform(8, 18), -1), 2), surveyed(),
+            f"{NOTE}; edificio OSM {osm_ref(b)}",
+        ])  # fmt: skip
+    with (HERE / WAVE2_FILE).open("w", newline="", encoding="cp1252") as handle:
+        csv.writer(handle, delimiter=";", lineterminator="\r\n").writerows(out)
+    return len(out) - 1
 
 
 if __name__ == "__main__":

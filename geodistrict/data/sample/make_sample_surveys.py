@@ -14,6 +14,7 @@ Run from the repository root (the output is committed)::
 from __future__ import annotations
 
 import csv
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,11 @@ MARKETS = ["local", "regional", "national", "eu", "world"]
 ISSUES = ["infrastructure", "security", "transport", "labour", "bureaucracy", "credit",
           "energy", "reputation"]  # fmt: skip
 TABLES = ["administration", "communication", "training_work", "institutional_relations"]
+# The second, ILLUSTRATIVE survey wave (issue 16): some units of wave 1 let, a few new ones.
+WAVE2_FILE = "vacant_units_wave2.csv"
+WAVE2_START = date(2026, 10, 12)  # the surveyors' first day; the wave lasts 5 days
+WAVE2_LET = 7
+WAVE2_NEW = 4
 
 
 def sample_config() -> DistrictConfig:
@@ -148,7 +154,67 @@ def main() -> None:
                 int(buildings.iloc[i]["osm_id"]), NOTE,
             ])  # fmt: skip
     n_firms = N_FIRMS + min(N_CLUSTER, len(pool))
-    print(f"wrote {N_VACANT} vacant units and {n_firms} firms to {HERE}")
+    used |= set(pool[:N_CLUSTER])
+    spare = [i for i in order.tolist() if i not in used]
+    n_wave2 = second_wave(buildings, points, nearest, spare)
+    print(
+        f"wrote {N_VACANT} vacant units and {n_firms} firms to {HERE}; "
+        f"{n_wave2} vacant units in the second wave"
+    )
+
+
+def second_wave(buildings: object, points: object, nearest: object, spare: list[int]) -> int:
+    """Write the second wave: wave 1 less the units let, plus new ones; returns its rows.
+
+    Its own random generator, so wave 1 stays byte-identical.  Each row has its
+    ``survey_date`` (the day the surveyor saw the unit, within five days).
+    """
+    rng = np.random.default_rng(SEED + 2)
+    with (HERE / "vacant_units.csv").open(encoding="utf-8", newline="") as handle:
+        first = list(csv.DictReader(handle))
+    let = set(rng.choice(len(first), size=WAVE2_LET, replace=False).tolist())
+    header = [*first[0].keys()]
+    header.insert(header.index("note"), "survey_date")
+    rows = []
+    for n, row in enumerate(first):
+        if n in let:
+            continue
+        rent = row["asking_rent_eur_month"]
+        if rent and rng.random() < 0.4:  # some owners lowered the rent
+            rent = str(int(round(float(rent) * 0.9, -1)))
+        day = WAVE2_START + timedelta(days=int(rng.integers(0, 5)))
+        rows.append({**row, "asking_rent_eur_month": rent, "survey_date": day.isoformat()})
+    for k, i in enumerate(spare[:WAVE2_NEW], start=len(first) + 1):
+        b = buildings.iloc[i]  # type: ignore[attr-defined]
+        street = b["addr_street"] if isinstance(b["addr_street"], str) else nearest[i]  # type: ignore[index]
+        number = (
+            b["addr_housenumber"]
+            if isinstance(b["addr_housenumber"], str)
+            else str(int(rng.integers(1, 60)))
+        )
+        area = float(np.round(rng.lognormal(4.3, 0.6), 1))
+        since = (
+            date(2025, int(rng.integers(10, 13)), 1)
+            if rng.random() < 0.5
+            else date(2026, int(rng.integers(1, 10)), 1)
+        )
+        day = WAVE2_START + timedelta(days=int(rng.integers(0, 5)))
+        rows.append({
+            "unit_id": f"V{k:03d}", "address": f"{street} {number}",
+            "lon": f"{points.iloc[i].x:.6f}", "lat": f"{points.iloc[i].y:.6f}",  # type: ignore[attr-defined]
+            "floor_area_m2": area, "ground_floor": "yes" if rng.random() < 0.8 else "no",
+            "vacant_since": since.isoformat(),
+            "last_use": LAST_USES[int(rng.integers(len(LAST_USES)))],
+            "condition": ["good", "fair", "poor"][int(rng.choice(3, p=[0.4, 0.4, 0.2]))],
+            "owner_type": "private",
+            "asking_rent_eur_month": int(round(area * rng.uniform(15, 40), -1)),
+            "osm_building_id": int(b["osm_id"]), "survey_date": day.isoformat(), "note": NOTE,
+        })  # fmt: skip
+    with (HERE / WAVE2_FILE).open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return len(rows)
 
 
 if __name__ == "__main__":
