@@ -3,15 +3,59 @@
 The store writes this metadata into the GeoPackage and the manifest; the
 publishing layer turns it into OGC API collection titles and descriptions.
 Analyses register their layers here as they are added.
+
+It also says how to read the machine names a layer holds: :func:`column_labels`
+gives the readable label of each column, :func:`value_label` the label of a
+value (a category, a status, a criterion), and :data:`VALUE_KINDS` which
+columns hold labelled values. The labels are the ``msgctxt`` ``column``,
+``category``, ``status`` and ``criterion`` entries of the ``labels.po``
+catalogues (read with :func:`geodistrict.i18n.label`); the machine names
+themselves never change.
+
+Examples
+--------
+>>> from geodistrict.catalogue import column_labels, layer_info, value_label
+>>> layer_info("vacant_units").title("it")
+'Locali sfitti e priorità di riattivazione'
+>>> column_labels("vacant_units", ["vacancy_months"], language="it")
+{'vacancy_months': 'Mesi di sfitto'}
+>>> value_label("food;fashion", kind="category", language="it")
+'Alimentare; Abbigliamento e moda'
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from geodistrict.errors import ParameterError
+from geodistrict.i18n import LANGUAGES, get_language, label
 from geodistrict.sources.osm import OSM_ATTRIBUTION
 
-__all__ = ["LAYERS", "LayerInfo", "layer_info"]
+__all__ = [
+    "LABEL_KINDS",
+    "LAYERS",
+    "VALUE_KINDS",
+    "LayerInfo",
+    "column_labels",
+    "layer_info",
+    "value_label",
+]
+
+#: The contexts (``msgctxt``) of the label tables, as :func:`geodistrict.i18n.label` takes them.
+LABEL_KINDS = ("column", "category", "status", "criterion")
+
+
+def _checked_language(language: str | None) -> str:
+    """``language``, or the current one; ParameterError for a language we do not speak."""
+    if language is None:
+        return get_language()
+    if language not in LANGUAGES:
+        raise ParameterError(
+            f"unknown language {language!r}; choose one of {', '.join(LANGUAGES)}"
+        )
+    return language
 
 
 @dataclass(frozen=True)
@@ -30,6 +74,28 @@ class LayerInfo:
     def attribution(self) -> str:
         """Credit line: OSM's whenever OpenStreetMap is among the sources."""
         return OSM_ATTRIBUTION if "osm" in self.sources else ""
+
+    def title(self, language: str | None = None) -> str:
+        """The title in ``language`` (default: the current language).
+
+        Examples
+        --------
+        >>> from geodistrict.catalogue import layer_info
+        >>> layer_info("bike_network").title("en")
+        'Bike network and traffic stress'
+        """
+        return self.title_it if _checked_language(language) == "it" else self.title_en
+
+    def description(self, language: str | None = None) -> str:
+        """The description in ``language`` (default: the current language).
+
+        Examples
+        --------
+        >>> from geodistrict.catalogue import layer_info
+        >>> layer_info("streets").description("it")[:6]
+        'Strade'
+        """
+        return self.description_it if _checked_language(language) == "it" else self.description_en
 
 
 _LAYERS = [
@@ -316,6 +382,37 @@ _LAYERS = [
         "strade a basso stress, dai centri commerciali e dalle stazioni.",
         step="cycling",
     ),
+    LayerInfo(
+        "population",
+        "Residents",
+        "Popolazione residente",
+        "Residents by ISTAT census section (2021 census, CC BY 4.0), or, without a census "
+        "file, estimated per residential building from its floor area (footprint x levels) "
+        "scaled to the configured total; estimated rows are flagged estimated=True.",
+        "Residenti per sezione di censimento ISTAT (Censimento 2021, CC BY 4.0) oppure, in "
+        "assenza dei dati censuari, stimati per edificio residenziale dalla superficie lorda "
+        "(sedime x piani) e riproporzionati al totale indicato nella configurazione; le righe "
+        "stimate hanno estimated=True.",
+        sources=("osm", "istat", "config"),
+        step="indicators",
+    ),
+    LayerInfo(
+        "indicators",
+        "Agenda 2030 and programme indicators",
+        "Indicatori Agenda 2030 e di programma",
+        "One row per indicator and scope (district, comune or census section): SDG 11.2.1 "
+        "(access to public transport) and 11.7.1 (open public space) by UN-Habitat's method, "
+        "everyday-needs coverage, commercial units per 1,000 residents, vacancy rate and "
+        "low-stress cycling connectivity, with value, unit, method, source, date and whether "
+        "the residents are estimated.",
+        "Una riga per indicatore e ambito (distretto, comune o sezione di censimento): SDG "
+        "11.2.1 (accesso al trasporto pubblico) e 11.7.1 (spazi pubblici aperti) secondo il "
+        "metodo UN-Habitat, copertura dei servizi quotidiani, unità commerciali ogni 1.000 "
+        "residenti, tasso di sfitto e connettività ciclabile a basso stress, con valore, unità "
+        "di misura, metodo, fonte, data e indicazione se i residenti sono stimati.",
+        sources=("osm", "istat", "survey", "config"),
+        step="indicators",
+    ),
 ]
 
 LAYERS: dict[str, LayerInfo] = {layer.name: layer for layer in _LAYERS}
@@ -325,5 +422,119 @@ def layer_info(name: str) -> LayerInfo:
     """Metadata of a layer; layers not in the catalogue get a generic entry."""
     if name in LAYERS:
         return LAYERS[name]
-    label = name.replace("_", " ").capitalize()
-    return LayerInfo(name, label, label, f"Layer {name!r}.", f"Layer {name!r}.", sources=())
+    title = name.replace("_", " ").capitalize()
+    return LayerInfo(name, title, title, f"Layer {name!r}.", f"Layer {name!r}.", sources=())
+
+
+#: Columns whose values are machine names with a label, by layer: the kind of
+#: label (:data:`LABEL_KINDS`) each column's values take. A value may list
+#: several names joined by ``;`` (``recommended_uses``): each is labelled.
+VALUE_KINDS: dict[str, dict[str, str]] = {
+    "commercial_units": {"category": "category"},
+    "commercial_hex": {"dominant_category": "category"},
+    "street_frontage": {"dominant_category": "category"},
+    "retail_centres": {
+        "dominant_1": "category",
+        "dominant_2": "category",
+        "dominant_3": "category",
+        "tier": "status",
+        "source": "status",
+    },
+    "category_gaps": {"category": "category", "status": "status", "scope": "status"},
+    "transit_stops": {"kind": "status", "mode": "status"},
+    "vacant_units": {
+        "recommended_uses": "category",
+        "missing_categories": "category",
+        "top_criteria": "criterion",
+        "preset": "status",
+        "condition": "status",
+        "owner_type": "status",
+        "source": "status",
+    },
+    "bike_network": {"infra": "status", "infra_fwd": "status", "infra_bwd": "status"},
+    "bike_connectivity": {"kind": "status"},
+    "bike_gaps": {"kind": "status"},
+    "bike_circuits": {"from_kind": "status"},
+    "isochrones": {"mode": "status", "source_kind": "status"},
+    "firm_clusters": {"zone": "status"},
+    "sector_specialisation": {"zone": "status", "area_kind": "status", "lq_reference": "status"},
+    "service_sites": {"mode": "status", "weight": "status"},
+    "production_needs": {"level": "status", "zone": "status"},
+    "firm_coverage": {"level": "status", "zone": "status"},
+    "population": {"home_basis": "status", "levels_source": "status"},
+}
+
+
+def column_labels(
+    layer_name: str, columns: Iterable[str], *, language: str | None = None
+) -> dict[str, str]:
+    """Readable labels of a layer's columns, in ``language`` (default: the current one).
+
+    A column whose meaning depends on the layer (``score``, ``rank``, ``kind``...)
+    takes the label of ``<layer>.<column>`` when the tables have one, else the
+    column's own label. Machine names stay the keys.
+
+    Parameters
+    ----------
+    layer_name : str
+        The layer (e.g. ``"vacant_units"``).
+    columns : iterable of str
+        Its column names.
+    language : str, optional
+        ``"it"`` or ``"en"``; default: the current language.
+
+    Returns
+    -------
+    dict
+        ``{column: label}`` in the order given.
+
+    Examples
+    --------
+    >>> from geodistrict.catalogue import column_labels
+    >>> column_labels("bike_gaps", ["rank", "cost_m"], language="en")
+    {'rank': 'Order of construction', 'cost_m': 'Cost proxy (m)'}
+    """
+    lang = _checked_language(language)
+    out: dict[str, str] = {}
+    for column in columns:
+        specific = f"{layer_name}.{column}"
+        found = label(specific, kind="column", language=lang)
+        out[column] = (
+            found
+            if found != specific.replace("_", " ")
+            else label(column, kind="column", language=lang)
+        )
+    return out
+
+
+def value_label(value: Any, *, kind: str, language: str | None = None) -> str:
+    """The readable label of a value (a category, status or criterion name).
+
+    Lists joined by ``;`` are labelled item by item and joined by ``"; "``;
+    a missing value gives ``""``; a name nobody labelled reads as itself
+    with spaces.
+
+    Parameters
+    ----------
+    value : str
+        The machine name, e.g. ``"personal_services"`` or ``"as expected"``.
+    kind : {"column", "category", "status", "criterion"}
+        The label table.
+    language : str, optional
+        ``"it"`` or ``"en"``; default: the current language.
+
+    Examples
+    --------
+    >>> from geodistrict.catalogue import value_label
+    >>> value_label("personal_services", kind="category", language="it")
+    'Servizi alla persona'
+    >>> value_label("under-represented", kind="status", language="it")
+    'Sottorappresentata'
+    """
+    if kind not in LABEL_KINDS:
+        raise ParameterError(f"kind must be one of {', '.join(LABEL_KINDS)}, got {kind!r}")
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    lang = _checked_language(language)
+    parts = [p.strip() for p in str(value).split(";")]
+    return "; ".join(label(p, kind=kind, language=lang) for p in parts if p)

@@ -3,21 +3,38 @@
 User mistakes (bad configuration, bad survey, missing file, no network)
 print a clear message and exit with status 2 (3 when offline); they never
 print a traceback.
+
+What a command prints is in the district's language: the configuration's
+``language`` for the commands that read one, the output folder's (its
+manifest's ``language``) for those that read results, Italian otherwise. The
+messages of errors (after ``error:``) and the ``--help`` texts are English.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextvars
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from geodistrict._version import __version__
 from geodistrict.config import load_config
 from geodistrict.errors import ConfigError, GeodistrictError, NetworkUnavailableError
+from geodistrict.i18n import (
+    N_,
+    _,
+    format_date,
+    format_number,
+    get_language,
+    ngettext,
+    set_language,
+)
 
 EXIT_USER_ERROR = 2
 EXIT_OFFLINE = 3
@@ -25,6 +42,59 @@ EXIT_OFFLINE = 3
 MAX_RANK_RUNS = 100_000
 #: What ``rank --to`` writes.
 RANK_SUFFIXES = (".gpkg", ".geojson", ".json", ".parquet", ".csv", ".xlsx")
+#: The credit line every command that shows or writes OSM-derived data prints.
+OSM_CREDIT = N_("Map data © OpenStreetMap contributors (ODbL)")
+#: Geometry types as ``layers`` prints them.
+GEOMETRY_TYPES = {
+    "Point": N_("Point"),
+    "MultiPoint": N_("MultiPoint"),
+    "LineString": N_("LineString"),
+    "MultiLineString": N_("MultiLineString"),
+    "Polygon": N_("Polygon"),
+    "MultiPolygon": N_("MultiPolygon"),
+}
+#: Where the units of a field project come from (``fieldwork``).
+FIELD_ORIGINS = {
+    "osm": N_("from OpenStreetMap"),
+    "wave": N_("from the last wave"),
+    "both": N_("from the last wave and OpenStreetMap"),
+}
+
+
+def _speak(language: str | None) -> None:
+    """Print in ``language`` from now on (None: keep the current one).
+
+    :func:`main` runs each command in a copy of the context, so the language
+    set here lasts for the command and its error message, and no longer.
+    """
+    if language:
+        set_language(language)
+
+
+def _folder_language(folder: str | os.PathLike[str]) -> None:
+    """Print in the language of the district output ``folder`` (its manifest's ``language``).
+
+    A folder without results is left to the command, which explains it (exit 2).
+    """
+    from geodistrict.store import read_manifest
+
+    try:
+        manifest = read_manifest(folder)
+    except GeodistrictError:
+        return
+    language = manifest.get("language")
+    _speak(language if language in ("it", "en") else None)
+
+
+def _when(stamp: object) -> str:
+    """An ISO timestamp of the manifest as people read it (date and time), else as it is."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    return f"{format_date(moment)} {moment:%H:%M}"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -176,31 +246,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from geodistrict.pipeline import STEPS, Step, order_steps, run
 
     config = load_config(args.config)
+    _speak(config.language)
     total = len(order_steps(STEPS, only=args.only)[0])  # dependencies of --only run too
-    with tqdm(total=total, unit="step", file=sys.stderr, disable=None) as bar:
+    with tqdm(total=total, unit=" " + _("steps"), file=sys.stderr, disable=None) as bar:
         started: list[str] = []
 
         def on_step(step: Step) -> None:
             if started:
                 bar.update(1)
             started.append(step.name)
-            bar.set_description(step.description)
+            bar.set_description(_(step.description))
 
         result = run(config, out=args.out, only=args.only, use_cache=not args.no_cache,
                      on_step=on_step)  # fmt: skip
         bar.update(total - bar.n)
     gpkg = result.folder / result.manifest["gpkg"]
-    print(f"{config.title}: wrote {len(result.written)} layer(s) to {gpkg}")
+    n = len(result.written)
+    print(ngettext("{title}: wrote {n} layer to {gpkg}", "{title}: wrote {n} layers to {gpkg}",
+                   n).format(title=config.title, n=n, gpkg=gpkg))  # fmt: skip
     for name, count in result.written.items():
-        print(f"  {name:<24} {count:>8} features")
+        print("  " + ngettext("{name:<24} {count:>8} feature", "{name:<24} {count:>8} features",
+                              count).format(name=name, count=format_number(count)))  # fmt: skip
     for name, reason in result.skipped.items():
-        print(f"  {name:<24} not written: {reason}")
+        print("  " + _("{name:<24} not written: {reason}").format(name=name, reason=reason))
     for name, messages in result.notes.items():
         for message in messages:
-            print(f"  {name:<24} warning: {message}")
-    print("  steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items()))
-    print(f"  GeoParquet: {result.folder / 'parquet'}   manifest: {result.folder / 'layers.json'}")
-    print("  Map data © OpenStreetMap contributors (ODbL)")
+            print("  " + _("{name:<24} warning: {message}").format(name=name, message=message))
+    times = ", ".join(
+        _("{step} {seconds} s").format(step=k, seconds=format_number(v, decimals=1))
+        for k, v in result.seconds.items()
+    )
+    print("  " + _("steps: {times}").format(times=times))
+    print("  " + _("GeoParquet: {parquet}   manifest: {manifest}").format(
+        parquet=result.folder / "parquet", manifest=result.folder / "layers.json"))  # fmt: skip
+    print("  " + _(OSM_CREDIT))
     return 0
 
 
@@ -208,20 +287,42 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     from geodistrict.store import read_manifest
 
     manifest = read_manifest(args.folder)  # checks the keys used here (OutputError: exit 2)
+    language = manifest.get("language")
+    _speak(language if language in ("it", "en") else None)
     title = manifest.get("title", manifest["district"])
-    version = f", version {manifest['version']}" if manifest.get("version") else ""
-    print(f"{title} ({manifest['district']}), updated {manifest.get('updated', '?')}{version}")
+    updated = _when(manifest["updated"]) if manifest.get("updated") else "?"
+    if manifest.get("version"):
+        head = _("{title} ({district}), updated {updated}, version {version}")
+    else:
+        head = _("{title} ({district}), updated {updated}")
+    print(head.format(title=title, district=manifest["district"], updated=updated,
+                      version=manifest.get("version")))  # fmt: skip
     for name, entry in manifest["layers"].items():
         entry = entry if isinstance(entry, dict) else {}
-        kinds = "/".join(map(str, entry.get("geometry_types") or [])) or "-"
-        print(
-            f"  {name:<24} {entry.get('features', '?'):>8}  {kinds:<28} {entry.get('title', '')}"
-        )
+        kinds = "/".join(
+            _(GEOMETRY_TYPES[str(k)]) if str(k) in GEOMETRY_TYPES else str(k)
+            for k in entry.get("geometry_types") or []
+        ) or "-"  # fmt: skip
+        features = entry.get("features")
+        count = format_number(features) if isinstance(features, int | float) else "?"
+        print(f"  {name:<24} {count:>8}  {kinds:<28} {_layer_title(name, entry)}")
     rasters = manifest.get("rasters")
     for name, entry in (rasters if isinstance(rasters, dict) else {}).items():
-        title = entry.get("title", "") if isinstance(entry, dict) else ""
-        print(f"  {name:<24} {'raster':>8}  {'':<28} {title}")
+        shown = _layer_title(name, entry if isinstance(entry, dict) else {})
+        print(f"  {name:<24} {_('raster'):>8}  {'':<28} {shown}")
     return 0
+
+
+def _layer_title(name: str, entry: Mapping[str, Any]) -> str:
+    """A layer's title in the current language: the manifest's, else the catalogue's."""
+    from geodistrict.catalogue import LAYERS
+
+    key = "title_it" if get_language() == "it" else "title"
+    if entry.get(key):
+        return str(entry[key])
+    if name in LAYERS:
+        return LAYERS[name].title()
+    return str(entry.get("title", ""))
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -237,6 +338,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from geodistrict.pipeline import STEPS, check_config, run
 
     config = load_config(args.config)
+    _speak(config.language)
     errors: list[GeodistrictError] = []
     for step in STEPS:
         try:
@@ -244,7 +346,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             errors.append(exc)
     if not errors:
-        print(f"{args.config}: configuration is valid ({config.title})")
+        print(_("{config}: configuration is valid ({title})").format(
+            config=args.config, title=config.title))  # fmt: skip
     if config.surveys.vacant_units or config.surveys.firms:
         try:
             with tempfile.TemporaryDirectory() as scratch:
@@ -256,7 +359,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             _print_errors(errors)  # what was found so far, then the error that stopped us
             raise
         else:
-            print("survey files are valid")
+            print(_("survey files are valid"))
     _print_errors(errors)
     return EXIT_USER_ERROR if errors else 0
 
@@ -265,16 +368,24 @@ def _cmd_fieldwork(args: argparse.Namespace) -> int:
     from geodistrict.fieldwork import fieldwork
 
     config = load_config(args.config)
+    _speak(config.language)
     done = fieldwork(config, args.out, prefill=args.prefill, from_survey=args.from_survey,
                      use_cache=not args.no_cache)  # fmt: skip
-    origins = ", ".join(f"{n} {k}" for k, n in done.origins.items()) or "empty"
-    print(f"{config.title}: field project written to {done.folder}")
-    print(f"  QGIS/QField project: {done.project}")
-    print(f"  survey layer:        {done.survey} ({done.units} unit(s): {origins})")
-    print(f"  context layers:      {done.context}")
-    print(f"  back from the field: set surveys.vacant_units to {done.survey}, then "
-          f"'geodistrict check {args.config}'")  # fmt: skip
-    print("  Map data © OpenStreetMap contributors (ODbL)")
+    origins = ", ".join(
+        f"{format_number(n)} {_(FIELD_ORIGINS[k]) if k in FIELD_ORIGINS else k}"
+        for k, n in done.origins.items()
+    ) or _("empty")  # fmt: skip
+    units = ngettext("{n} unit", "{n} units", done.units).format(n=format_number(done.units))
+    print(_("{title}: field project written to {folder}").format(title=config.title,
+                                                                 folder=done.folder))  # fmt: skip
+    print("  " + _("QGIS/QField project: {path}").format(path=done.project))
+    print("  " + _("survey layer:        {path} ({units}: {origins})").format(
+        path=done.survey, units=units, origins=origins))  # fmt: skip
+    print("  " + _("context layers:      {path}").format(path=done.context))
+    print("  " + _("back from the field: set surveys.vacant_units to {path}, then "
+                   "'geodistrict check {config}'").format(path=done.survey,
+                                                          config=args.config))  # fmt: skip
+    print("  " + _(OSM_CREDIT))
     return 0
 
 
@@ -285,8 +396,6 @@ def _print_errors(errors: Sequence[Exception]) -> None:
 
 def _check_publish_args(args: argparse.Namespace) -> None:
     """User mistakes of ``publish`` found before anything is loaded or written (exit 2)."""
-    from pathlib import Path
-
     from geodistrict.errors import OutputError
     from geodistrict.store import read_manifest
 
@@ -322,12 +431,11 @@ def _check_publish_args(args: argparse.Namespace) -> None:
 
 
 def _cmd_publish(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from geodistrict.publish import pygeoapi_config, write_pygeoapi_config
     from geodistrict.publish.config import PASSWORD_ENV, SECRETS_FILE, read_secrets
 
     _check_publish_args(args)
+    _folder_language(args.folders[0])
     # pygeoapi's Parquet provider warns that integer ids are "not numeric" (its test is
     # inverted); the ids are integers on purpose.
     logging.getLogger("pygeoapi.provider.parquet").setLevel(logging.ERROR)
@@ -349,14 +457,17 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         reader = ensure_reader(args.postgis, password=previous)
         for folder in args.folders:
             loaded = load_layers(folder, args.postgis, reader=reader[0] if reader else None)
-            print(f"loaded {len(loaded)} layer(s) of {folder} into PostGIS")
+            print(ngettext("loaded {n} layer of {folder} into PostGIS",
+                           "loaded {n} layers of {folder} into PostGIS",
+                           len(loaded)).format(n=len(loaded), folder=folder))  # fmt: skip
         if reader:
             serve_dsn = with_credentials(args.postgis, *reader)
-            print(f"  served read-only as {reader[0]}")
+            print("  " + _("served read-only as {role}").format(role=reader[0]))
         else:
             serve_dsn = args.postgis
-            print(f"  warning: could not create {reader_role(args.postgis)}; the service "
-                  f"connects as {make_url(args.postgis).username}, which can write",
+            print("  " + _("warning: could not create {role}; the service connects as {user}, "
+                           "which can write").format(role=reader_role(args.postgis),
+                                                     user=make_url(args.postgis).username),
                   file=sys.stderr)  # fmt: skip
         secrets[PASSWORD_ENV] = make_url(serve_dsn).password or ""
     config = pygeoapi_config(
@@ -369,13 +480,18 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         jobs_max_mb=args.jobs_max_mb,
     )
     path = write_pygeoapi_config(config, target, secrets=secrets or None)
-    print(f"published {len(config['resources'])} collection(s): {path}")
+    n = len(config["resources"])
+    print(ngettext("published {n} collection: {path}", "published {n} collections: {path}",
+                   n).format(n=n, path=path))  # fmt: skip
     if secrets:
-        print(f"  password:  {target / SECRETS_FILE} (mode 0600; or set {PASSWORD_ENV})")
-    print(f"  serve it:  geodistrict serve --config {path} --port {args.port}")
-    print(f"  browser:   {url}/collections")
-    print(f"  QGIS:      Layer > Add Layer > Add WFS / OGC API - Features Layer, URL {url}")
-    print("  Map data © OpenStreetMap contributors (ODbL)")
+        print("  " + _("password:  {path} (mode 0600; or set {variable})").format(
+            path=target / SECRETS_FILE, variable=PASSWORD_ENV))  # fmt: skip
+    print("  " + _("serve it:  {command}").format(
+        command=f"geodistrict serve --config {path} --port {args.port}"))  # fmt: skip
+    print("  " + _("browser:   {url}").format(url=f"{url}/collections"))
+    print("  " + _("QGIS:      Layer > Add Layer > Add WFS / OGC API - Features Layer, URL {url}")
+          .format(url=url))  # fmt: skip
+    print("  " + _(OSM_CREDIT))
     return 0
 
 
@@ -383,6 +499,7 @@ def _cmd_rank(args: argparse.Namespace) -> int:
     from geodistrict import _validate
     from geodistrict.priority import rank_from_folder
 
+    _folder_language(args.folder)
     if not 0 <= args.runs <= MAX_RANK_RUNS:
         raise ConfigError(f"--runs must be between 0 and {MAX_RANK_RUNS} (value {args.runs})")
     if args.top < 0:
@@ -400,16 +517,44 @@ def _cmd_rank(args: argparse.Namespace) -> int:
             weights[name.strip()] = value  # check_weights names it: not a number
     ranked = rank_from_folder(args.folder, weights, preset=args.preset, method=args.method,
                               runs=args.runs, to=args.to)  # fmt: skip
+
     preset = ranked["preset"].iloc[0] if len(ranked) else args.preset
-    print(f"{len(ranked)} vacant units re-ranked ({args.method}, preset {preset})")
-    print(f"  weights: {ranked['weights'].iloc[0] if len(ranked) else '{}'}")
-    for row in ranked.head(args.top).itertuples():
-        print(f"  {row.rank:>3}  {row.unit_id:<22} {row.score:.3f}  {row.explanation}")
-        print(f"       {'':<22}        {row.explanation_it}")
+    n = len(ranked)
+    print(ngettext("{n} vacant unit re-ranked ({method}, preset {preset})",
+                   "{n} vacant units re-ranked ({method}, preset {preset})",
+                   n).format(n=n, method=_method_name(args.method), preset=preset))  # fmt: skip
+    print("  " + _("weights: {weights}").format(
+        weights=_weights_text(ranked["weights"].iloc[0] if n else "{}")))  # fmt: skip
+    explanation = "explanation_it" if get_language() == "it" else "explanation"
+    for row in ranked.head(args.top).to_dict("records"):
+        score = format_number(row["score"], decimals=3)
+        print(f"  {row['rank']:>3}  {row['unit_id']:<22} {score}  {row[explanation]}")
     if args.to:
-        print(f"  written to {args.to}")
-    print("  Map data © OpenStreetMap contributors (ODbL)")
+        print("  " + _("written to {path}").format(path=args.to))
+    print("  " + _(OSM_CREDIT))
     return 0
+
+
+def _method_name(method: str) -> str:
+    """The ranking method as given (``--method``) in English, its label in Italian."""
+    from geodistrict.i18n import label
+
+    return method if get_language() == "en" else label(method, kind="status")
+
+
+def _weights_text(weights: object) -> str:
+    """The non-zero weights of a ranking as ``name=value`` (the ``--weight`` syntax)."""
+    import json
+
+    try:
+        parsed = json.loads(str(weights))
+    except ValueError:
+        return str(weights)
+    if not isinstance(parsed, dict):
+        return str(weights)
+    shown = [f"{k}={format_number(v) if isinstance(v, int | float) else v}"
+             for k, v in parsed.items() if v != 0]  # fmt: skip
+    return ", ".join(shown) or "-"
 
 
 def _cmd_form(args: argparse.Namespace) -> int:
@@ -418,16 +563,17 @@ def _cmd_form(args: argparse.Namespace) -> int:
 
     schema = FIRMS if args.survey == "firms" else VACANT_UNITS
     path = write_xlsform(schema, args.to, min_group_size=args.min_group_size)
-    print(f"{schema.title_it}: XLSForm written to {path}")
-    print("  upload it to KoboToolbox or ODK Central; read the export (CSV or XLSX) back with")
-    print("  surveys: in the district configuration and 'geodistrict check'")
+    title = schema.title_en if get_language() == "en" and schema.title_en else schema.title_it
+    print(_("{title}: XLSForm written to {path}").format(title=title, path=path))
+    print("  " + _("upload it to KoboToolbox or ODK Central; read the export (CSV or XLSX) "
+                   "back with"))  # fmt: skip
+    print("  " + _("surveys: in the district configuration and 'geodistrict check'"))
     return 0
 
 
 def _cmd_deliver(args: argparse.Namespace) -> int:
     """``report``, ``tables``, ``project`` and ``deliverables``: files a council receives."""
-    from pathlib import Path
-
+    _folder_language(args.folder)
     written: list[Path] = []
     if args.command in ("report", "deliverables"):
         from geodistrict.deliverables.report import write_report
@@ -441,22 +587,27 @@ def _cmd_deliver(args: argparse.Namespace) -> int:
         from geodistrict.deliverables.qgis import write_project
 
         written.append(write_project(args.folder))
+    _print_written(written)
+    return 0
+
+
+def _print_written(written: Sequence[Path]) -> None:
+    """How many files a command wrote, then each on its own line."""
+    n = len(written)
+    print(ngettext("{n} file written:", "{n} files written:", n).format(n=n))
     for path in written:
         print(f"  {path}")
-    return 0
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from geodistrict.monitoring import write_comparison
 
-    for path in write_comparison(args.before, args.after, to=args.to):
-        print(f"  {path}")
+    _folder_language(args.after)
+    _print_written(write_comparison(args.before, args.after, to=args.to))
     return 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from geodistrict.errors import InputFileNotFoundError
     from geodistrict.publish import serve
 
@@ -469,12 +620,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from geodistrict.publish.server import check_port
 
     check_port(args.host, args.port)  # exit 2 before announcing a server that cannot start
-    print(f"geodistrict OGC API: http://{shown}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    print(_("geodistrict OGC API: {url}  (Ctrl+C to stop)").format(
+        url=f"http://{shown}:{args.port}/"), flush=True)  # fmt: skip
     return serve(args.config, host=args.host, port=args.port, workers=args.workers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``geodistrict`` command."""
+    """Entry point of the ``geodistrict`` command.
+
+    The command runs in a copy of the context: the language it prints in
+    (set from its configuration or output folder) ends with it.
+    """
+    return contextvars.copy_context().run(_main, argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
@@ -505,7 +665,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(_("interrupted"), file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: a short message, the traceback in a log file
         return _report_bug(exc, verbose=args.verbose)
@@ -523,7 +683,9 @@ def _bounded(text: str) -> str:
     ]
     if len(lines) > _MAX_MESSAGE_LINES:
         more = len(lines) - _MAX_MESSAGE_LINES
-        lines = [*lines[:_MAX_MESSAGE_LINES], f"  ... and {more} more line(s)"]
+        lines = [*lines[:_MAX_MESSAGE_LINES],
+                 "  " + ngettext("... and {n} more line", "... and {n} more lines",
+                                 more).format(n=more)]  # fmt: skip
     return "\n".join(lines)
 
 
@@ -536,7 +698,6 @@ def _report_bug(exc: BaseException, *, verbose: int) -> int:
     import tempfile
     import traceback
     from datetime import UTC, datetime
-    from pathlib import Path
 
     from geodistrict.config import default_cache_dir
 
@@ -554,10 +715,15 @@ def _report_bug(exc: BaseException, *, verbose: int) -> int:
         break
     text = " ".join(str(exc).split())
     text = text if len(text) <= 300 else text[:300] + "..."
-    print(f"error: unexpected {type(exc).__name__}: {text}", file=sys.stderr)
-    where = f"the details are in {log_file}" if log_file else "rerun with -vv for the details"
-    print(f"  this is a bug in geodistrict, not a mistake in your input; {where} "
-          "(please report it with that file)", file=sys.stderr)  # fmt: skip
+    print("error: " + _("unexpected {kind}: {text}").format(kind=type(exc).__name__, text=text),
+          file=sys.stderr)  # fmt: skip
+    if log_file:
+        where = _("the details are in {path} (please report it with that file)").format(
+            path=log_file)  # fmt: skip
+    else:
+        where = _("rerun with -vv for the details")
+    print("  " + _("this is a bug in geodistrict, not a mistake in your input; {where}").format(
+        where=where), file=sys.stderr)  # fmt: skip
     if verbose >= 2:
         print(details, file=sys.stderr, end="")
     return 1

@@ -54,6 +54,70 @@ def test_layers_command_lists_what_was_written(sample_run: Path) -> None:
     assert result.returncode == 0, result.stderr
     for name in BASE_LAYERS:
         assert name in result.stdout
+    # the Helsinki sample is configured in English: English titles and words
+    assert "Study area" in result.stdout and "Points of interest" in result.stdout
+    assert ", updated " in result.stdout.splitlines()[0]
+
+
+# --- the district's language: an Italian district reads Italian ------------------------------
+
+#: English words of the command line that must not reach the reader of an Italian district.
+FORBIDDEN_ENGLISH = ("layer", "layers", "feature", "features", "wrote", "written", "warning",
+                     "steps", "updated", "version", "units", "vacant", "weights", "preset",
+                     "map data")  # fmt: skip
+
+
+def _english_words(text: str) -> list[str]:
+    """The forbidden English words in ``text`` (whole words; machine names are left alone)."""
+    import re
+
+    return [w for w in FORBIDDEN_ENGLISH if re.search(rf"(?<![\w/.-]){w}(?![\w/.-])", text, re.I)]
+
+
+@pytest.mark.slow
+def test_layers_of_an_italian_district_are_italian(italian_output: Path) -> None:
+    import json
+
+    from geodistrict.catalogue import LAYERS
+
+    result = _cli("layers", italian_output)
+    assert result.returncode == 0, result.stderr
+    manifest = json.loads((italian_output / "layers.json").read_text(encoding="utf-8"))
+    lines = result.stdout.splitlines()
+    assert "aggiornato il" in lines[0] and "versione" in lines[0]
+    for name, entry in manifest["layers"].items():
+        line = next(ln for ln in lines if ln.split()[0] == name)
+        assert line.rstrip().endswith(LAYERS[name].title_it), line
+        # feature counts with the Italian thousands separator
+        assert line.split()[1] == f"{entry['features']:,}".replace(",", "."), line
+    assert "Densità commerciale" in result.stdout  # the raster's Italian title
+    assert "Poligono" in result.stdout and "Polygon" not in result.stdout
+    assert _english_words(result.stdout) == [], result.stdout
+
+
+@pytest.mark.slow
+def test_rank_of_an_italian_district_is_italian(italian_output: Path) -> None:
+    result = _cli("rank", italian_output, "--top", "3")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "locali sfitti rimessi in graduatoria (Somma pesata, profilo rigenerazione)" in lines[0]
+    assert lines[1].startswith("  pesi: ") and "=0,5" in lines[1]
+    top = lines[2].split()
+    assert top[0] == "1" and "," in top[2] and "." not in top[2]  # the score, decimal comma
+    assert "Dati cartografici © OpenStreetMap contributors" in result.stdout
+    assert _english_words(result.stdout) == [], result.stdout
+
+
+@pytest.mark.slow
+def test_run_summary_of_an_italian_district_is_italian(tmp_path: Path) -> None:
+    result = _cli("run", "config/piana_rotaliana.yml", "--out", tmp_path, "--only", "base")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert ": scritti 6 strati in " in lines[0], lines[0]
+    assert any(ln.split()[:1] == ["streets"] and ln.rstrip().endswith(" elementi") for ln in lines)
+    assert any(ln.strip().startswith("fasi: base ") and ln.rstrip().endswith(" s") for ln in lines)
+    assert "Dati cartografici © OpenStreetMap contributors (ODbL)" in result.stdout
+    assert _english_words(result.stdout.replace(str(tmp_path), "")) == [], result.stdout
 
 
 def test_unknown_step_is_a_user_error(tmp_path: Path) -> None:

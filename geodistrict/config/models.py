@@ -38,8 +38,10 @@ __all__ = [
     "CommerceConfig",
     "CyclingConfig",
     "DistrictConfig",
+    "IndicatorsConfig",
     "OSMConfig",
     "OutputConfig",
+    "PopulationConfig",
     "ProductionConfig",
     "SurveysConfig",
     "VacancyConfig",
@@ -337,6 +339,14 @@ class SurveysConfig(_Section):
         True,
         description="Place rows that have an address and no coordinates with the OSM "
         "extract's addresses and streets (offline); unmatched rows are reported.",
+    )
+    wave: str | None = Field(
+        None,
+        pattern=r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$",
+        description="Survey wave of these files, as a month `YYYY-MM` (its first day) or a "
+        "day `YYYY-MM-DD`: the date vacancy durations count to for rows without their own "
+        "survey date (a `Data rilevazione` / `survey_date` column). Default: the day of the "
+        "run. `geodistrict compare` reads it back from the outputs.",
     )
 
 
@@ -722,6 +732,69 @@ class ProductionConfig(_Section):
     )
 
 
+# fmt: off
+class PopulationConfig(_Section):
+    """Residents: ISTAT census sections, or an estimate from residential buildings.
+
+    With ``sections`` and ``census``, ISTAT's 2021 census sections joined on the
+    section code; without them, OSM residential buildings (footprint x levels)
+    scaled to ``total`` or to ``municipalities``, flagged ``estimated``.
+    """
+
+    sections: InputPath | None = Field(None, description="ISTAT 'basi territoriali' 2021 "
+                                       "census sections (Shapefile/GeoPackage with SEZ21_ID).")
+    census: InputPath | None = Field(None, description="ISTAT 2021 census variables per "
+                                     "section (';'-separated CSV: SEZ21_ID, P1, P14-P29...).")
+    section_field: str = Field("SEZ21_ID", min_length=1, description="Section code field.")
+    residents_field: str = Field("P1", min_length=1, description="Total residents (ISTAT: P1).")
+    age_fields: dict[str, list[str]] = Field(default_factory=lambda: {
+        "age_0_14": ["P14", "P15", "P16"], "age_15_64": [f"P{i}" for i in range(17, 27)],
+        "age_65_plus": ["P27", "P28", "P29"]}, description="Output column -> census variables "
+        "summed (ISTAT's five-year bands P14 '<5' ... P29 '>74').")
+    census_date: str = Field("2021-12-31", pattern=r"^\d{4}-\d{2}-\d{2}$",
+                             description="Reference date of the census figures.")
+    total: Count | None = Field(None, ge=0, le=100_000_000, description="Residents of the "
+                                "study area, to which the estimate from buildings is scaled.")
+    municipalities: dict[str, Count] = Field(default_factory=dict, description="Residents per "
+                                             "comune (name -> residents), instead of total.")
+    municipalities_file: InputPath | None = Field(None, description="Boundaries of those comuni.")
+    municipality_field: str = Field("COMUNE", min_length=1, description="Name field of the file.")
+    total_date: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                                   description="Reference date of total / municipalities.")
+    default_levels: Number = Field(2.0, ge=1, le=100, description="Levels of a home without "
+                                   "building:levels or height.")
+    level_height_m: Number = Field(3.0, gt=0, le=10, description="Height of a level (m).")
+    min_footprint_m2: Number = Field(30.0, ge=0, le=10_000, description="Smaller buildings "
+                                     "(garages, sheds) are not homes (m2).")
+    floor_area_per_resident_m2: Number = Field(50.0, gt=0, le=1_000, description="Gross floor "
+                                               "area per resident when no total is given (m2).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PopulationConfig:
+        if (self.sections is None) != (self.census is None):
+            raise ValueError("'sections' and 'census' go together: give both or neither")
+        if self.municipalities and self.municipalities_file is None:
+            raise ValueError("'municipalities' needs 'municipalities_file' with their boundaries")
+        if self.municipalities and self.total is not None:
+            raise ValueError("give either 'total' or 'municipalities', not both")
+        return self
+
+
+class IndicatorsConfig(_Section):
+    """Agenda 2030 and programme indicators (distances of UN-Habitat's metadata)."""
+
+    low_capacity_m: Number = Field(500.0, gt=0, le=10_000, description="SDG 11.2.1: walk to a "
+                                   "bus or tram stop (m).")
+    high_capacity_m: Number = Field(1000.0, gt=0, le=10_000, description="SDG 11.2.1: walk to "
+                                    "a rail, metro or ferry stop (m).")
+    open_space_m: Number = Field(400.0, gt=0, le=10_000, description="SDG 11.7.1: walk to an "
+                                 "open public space (m).")
+    built_up_closing_m: Number = Field(50.0, ge=0, le=1_000, description="Built-up area: "
+                                       "building footprints closed by this distance (m).")
+    per_capita_zones: bool = Field(True, description="Also by census section or comune.")
+# fmt: on
+
+
 class OutputConfig(_Section):
     """Where results go."""
 
@@ -735,6 +808,7 @@ class OutputConfig(_Section):
 
 
 _SECTIONS = {"osm", "surveys", "commerce", "vacancy", "cycling", "production", "output"}
+_SECTIONS |= {"population", "indicators"}
 
 
 class DistrictConfig(_Section):
@@ -758,6 +832,8 @@ class DistrictConfig(_Section):
     vacancy: VacancyConfig = Field(default_factory=lambda: VacancyConfig())
     cycling: CyclingConfig = Field(default_factory=lambda: CyclingConfig())
     production: ProductionConfig = Field(default_factory=lambda: ProductionConfig())
+    population: PopulationConfig = Field(default_factory=lambda: PopulationConfig())
+    indicators: IndicatorsConfig = Field(default_factory=lambda: IndicatorsConfig())
     output: OutputConfig = Field(default_factory=lambda: OutputConfig())
     source_file: Path | None = Field(None, exclude=True, description="Set by load_config.")
 

@@ -90,6 +90,21 @@ class Criterion:
     direction: Direction
     needs: str
 
+    def title(self, language: str | None = None) -> str:
+        """The criterion's readable name in ``language`` (default: the current one).
+
+        From the ``msgctxt "criterion"`` labels of the ``labels.po`` catalogues.
+
+        Examples
+        --------
+        >>> from geodistrict.priority import CRITERIA
+        >>> CRITERIA["vacancy_months"].title("it")
+        'Durata dello sfitto'
+        """
+        from geodistrict.i18n import label
+
+        return label(self.name, kind="criterion", language=language)
+
 
 _ANCHORS = {
     "supermarket": ("a supermarket", "pois with shop=supermarket"),

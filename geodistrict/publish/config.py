@@ -33,6 +33,7 @@ import yaml
 from geodistrict._version import __version__
 from geodistrict.errors import ConfigError
 from geodistrict.publish.postgis import connection_settings, schema_name
+from geodistrict.publish.web import LANGUAGE_TAGS, STATIC, TEMPLATES, web_section, write_catalogue
 from geodistrict.sources.osm import OSM_ATTRIBUTION
 from geodistrict.store import atomic_write_text, read_manifest
 
@@ -222,6 +223,11 @@ def pygeoapi_config(
     from geodistrict.publish.processes import process_resources
 
     published = {str(Path(f).resolve()): read_manifest(f) for f in folders_list}
+    manifests = {m["district"]: m for m in published.values()}
+    district_folders = {m["district"]: Path(folder) for folder, m in published.items()}
+    # The district's language first: pygeoapi's default when a client asks for none.
+    first = str(next(iter(manifests.values())).get("language") or "it")
+    languages = [LANGUAGE_TAGS[first]] + [t for k, t in LANGUAGE_TAGS.items() if k != first]
     resources.update(
         process_resources(
             {m["district"]: folder for folder, m in published.items()},
@@ -239,7 +245,10 @@ def pygeoapi_config(
             "mimetype": "application/json; charset=UTF-8",
             "encoding": "utf-8",
             "gzip": False,
-            "languages": ["en-US", "it-IT"],
+            "languages": languages,
+            # geodistrict's pages: Leaflet, Bootstrap and Swagger UI served by the service
+            # itself (nothing is loaded from another machine), Italian text, readable tables.
+            "templates": {"path": str(TEMPLATES), "static": str(STATIC)},
             "pretty_print": False,
             "limits": {"default_items": 100, "max_items": 10000, "on_exceed": "throttle"},
             "map": {
@@ -285,6 +294,8 @@ def pygeoapi_config(
             "contact": {"name": "geodistrict", "role": "pointOfContact"},
         },
         "resources": resources,
+        # Read by geodistrict's templates (labels, colours, atlas); pygeoapi ignores it.
+        "geodistrict": web_section(district_folders, manifests),
     }
 
 
@@ -340,7 +351,9 @@ def write_pygeoapi_config(
     ...}``, referred to as ``${NAME}`` in the configuration) go to
     ``secrets.env`` in ``folder``, mode 0600.  For the OpenAPI document only,
     placeholders are resolved from ``secrets``, then ``env`` (default: the
-    process environment), then an existing ``secrets.env`` in ``folder``.
+    process environment), then an existing ``secrets.env`` in ``folder``.  The
+    Italian texts of the web pages are compiled into ``folder/locale`` (the
+    ``server.locale_dir`` pygeoapi reads), unless the configuration names one.
     """
     from pygeoapi.openapi import get_oas
 
@@ -350,7 +363,13 @@ def write_pygeoapi_config(
         _write_secrets(target, secrets)
     values = {**read_secrets(target), **(os.environ if env is None else env), **(secrets or {})}
     config_path = target / "pygeoapi.yml"
-    text = yaml.safe_dump(dict(config), sort_keys=False, allow_unicode=True)
+    config = dict(config)
+    if "locale_dir" not in config.get("server", {}):
+        # The Italian page texts, compiled where pygeoapi looks for them.
+        config["server"] = dict(config["server"]) | {
+            "locale_dir": str(write_catalogue(target / "locale"))
+        }
+    text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     atomic_write_text(config_path, text)
     openapi = get_oas(_resolved(dict(config), values), fail_on_invalid_collection=True)
     atomic_write_text(target / "openapi.yml", yaml.safe_dump(openapi, sort_keys=False))

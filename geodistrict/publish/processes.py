@@ -28,13 +28,14 @@ from pygeoapi.process.base import BaseProcessor
 from shapely.geometry import Point, shape
 
 from geodistrict.errors import GeodistrictError
-from geodistrict.priority.definitions import PRESETS
+from geodistrict.priority.definitions import CRITERIA, PRESETS
 from geodistrict.sources.osm import OSM_ATTRIBUTION
 from geodistrict.store import current_version, read_manifest
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "PROCESS_TITLES",
     "CategoryGapsProcessor",
     "IsochroneProcessor",
     "ProcessInputError",
@@ -49,10 +50,23 @@ class ProcessInputError(GeodistrictError, ValueError):
     """A process was called with inputs it cannot use."""
 
 
+def _t(en: str, it: str) -> dict[str, str]:
+    """A text in both languages (pygeoapi answers the one of the request)."""
+    return {"en": en, "it": it}
+
+
+#: Titles of the processes (English, Italian), also read by the web pages.
+PROCESS_TITLES = {
+    "rank-vacant-units": ("Rank vacant units", "Classifica dei locali sfitti"),
+    "isochrone": ("Isochrones", "Isocrone"),
+    "category-gaps": ("Missing categories", "Categorie merceologiche mancanti"),
+}
+
+
 def _district_input(ids: list[str]) -> dict[str, Any]:
     return {
-        "title": "District",
-        "description": "Id of a published district.",
+        "title": _t("District", "Distretto"),
+        "description": _t("Id of a published district.", "Codice di un distretto pubblicato."),
         "schema": {"type": "string", "enum": ids},
         "minOccurs": 0 if len(ids) == 1 else 1,
         "maxOccurs": 1,
@@ -60,21 +74,25 @@ def _district_input(ids: list[str]) -> dict[str, Any]:
 
 
 def _metadata(
-    pid: str, title: tuple[str, str], description: str, inputs: dict[str, Any], ids: list[str]
+    pid: str, description: tuple[str, str], inputs: dict[str, Any], ids: list[str]
 ) -> dict[str, Any]:
+    title = PROCESS_TITLES[pid]
     return {
         "version": "0.1.0",
         "id": pid,
-        "title": {"en": title[0], "it": title[1]},
-        "description": {"en": description, "it": description},
+        "title": _t(*title),
+        "description": _t(*description),
         "jobControlOptions": _JOBS,
         "keywords": ["geodistrict", pid],
         "links": [],
         "inputs": {"district": _district_input(ids), **inputs},
         "outputs": {
             "result": {
-                "title": "Result",
-                "description": f"GeoJSON FeatureCollection in CRS84; map data {OSM_ATTRIBUTION}.",
+                "title": _t("Result", "Risultato"),
+                "description": _t(
+                    f"GeoJSON FeatureCollection in CRS84; map data {OSM_ATTRIBUTION}.",
+                    f"FeatureCollection GeoJSON in CRS84; dati cartografici {OSM_ATTRIBUTION}.",
+                ),
                 "schema": {"type": "object", "contentMediaType": "application/geo+json"},
             }
         },
@@ -134,32 +152,50 @@ class RankVacantUnitsProcessor(_DistrictProcessor):
         ids = list(processor_def.get("districts", {}))
         inputs = {
             "weights": {
-                "title": "Weights",
-                "description": "Criterion name to weight (non-negative), merged over the "
-                "weights of the run.",
-                "schema": {"type": "object", "additionalProperties": {"type": "number"}},
+                "title": _t("Weights", "Pesi"),
+                "description": _t(
+                    "Criterion name to weight (non-negative), merged over the weights of the run.",
+                    "Peso di ciascun criterio (non negativo), applicato sopra i pesi "
+                    "dell'elaborazione.",
+                ),
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        name: {"type": "number", "minimum": 0, "title": criterion.label}
+                        for name, criterion in CRITERIA.items()
+                    },
+                    "additionalProperties": {"type": "number"},
+                },
                 "minOccurs": 0,
                 "maxOccurs": 1,
             },
             "preset": {
-                "title": "Preset",
-                "description": "Named weighting: rigenerazione (revive little-frequented "
-                "places), consolidamento (strengthen busy shopping streets) or bando (what a "
-                "regional call for Distretti del Commercio rewards); default the run's. The "
-                "weights given apply on top of it.",
+                "title": _t("Preset", "Scenario di pesi"),
+                "description": _t(
+                    "Named weighting: rigenerazione (revive little-frequented places), "
+                    "consolidamento (strengthen busy shopping streets) or bando (what a "
+                    "regional call for Distretti del Commercio rewards); default the run's. "
+                    "The weights given apply on top of it.",
+                    "Pesi predefiniti: rigenerazione (rianimare i luoghi poco frequentati), "
+                    "consolidamento (rafforzare le strade commerciali dense) o bando (ciò che "
+                    "premia un bando regionale per i Distretti del Commercio); se assente, "
+                    "quello dell'elaborazione. I pesi indicati si applicano sopra.",
+                ),
                 "schema": {"type": "string", "enum": list(PRESETS)},
                 "minOccurs": 0,
                 "maxOccurs": 1,
             },
             "method": {
-                "title": "Method",
+                "title": _t("Method", "Metodo"),
                 "schema": {"type": "string", "enum": ["weighted_sum", "topsis"]},
                 "minOccurs": 0,
                 "maxOccurs": 1,
             },
             "top": {
-                "title": "Top",
-                "description": "Return only the best N units.",
+                "title": _t("Top", "Primi"),
+                "description": _t(
+                    "Return only the best N units.", "Restituisce solo i primi N locali."
+                ),
                 "schema": {"type": "integer", "minimum": 1},
                 "minOccurs": 0,
                 "maxOccurs": 1,
@@ -169,10 +205,16 @@ class RankVacantUnitsProcessor(_DistrictProcessor):
             processor_def,
             _metadata(
                 "rank-vacant-units",
-                ("Rank vacant units", "Classifica dei locali sfitti"),
-                "Scores and ranks the district's vacant units for reactivation with a "
-                "preset and criterion weights (weighted sum or TOPSIS), with the top "
-                "contributing criteria in words (English and Italian) and recommended uses.",
+                (
+                    "Scores and ranks the district's vacant units for reactivation with a "
+                    "preset and criterion weights (weighted sum or TOPSIS), with the top "
+                    "contributing criteria in words (English and Italian) and recommended "
+                    "uses.",
+                    "Assegna un punteggio ai locali sfitti del distretto e li ordina per la "
+                    "riattivazione secondo uno scenario e i pesi dei criteri (somma pesata o "
+                    "TOPSIS), spiegando a parole i criteri che contano di più e gli usi "
+                    "consigliati.",
+                ),
                 inputs,
                 ids,
             ),
@@ -236,8 +278,11 @@ class IsochroneProcessor(_DistrictProcessor):
         ids = list(processor_def.get("districts", {}))
         inputs = {
             "point": {
-                "title": "Point",
-                "description": "[longitude, latitude] (CRS84) or a GeoJSON Point.",
+                "title": _t("Point", "Punto"),
+                "description": _t(
+                    "[longitude, latitude] (CRS84) or a GeoJSON Point.",
+                    "[longitudine, latitudine] (CRS84) o un punto GeoJSON.",
+                ),
                 "schema": {
                     "oneOf": [
                         {
@@ -253,14 +298,17 @@ class IsochroneProcessor(_DistrictProcessor):
                 "maxOccurs": 1,
             },
             "mode": {
-                "title": "Mode",
+                "title": _t("Mode", "Modo"),
                 "schema": {"type": "string", "enum": list(self.MODES)},
                 "minOccurs": 0,
                 "maxOccurs": 1,
             },
             "minutes": {
-                "title": "Minutes",
-                "description": "Travel times, 1 to 60 (default [5, 10, 15]).",
+                "title": _t("Minutes", "Minuti"),
+                "description": _t(
+                    "Travel times, 1 to 60 (default [5, 10, 15]).",
+                    "Tempi di percorrenza, da 1 a 60 (predefiniti 5, 10, 15).",
+                ),
                 "schema": {
                     "type": "array",
                     "items": {"type": "integer", "minimum": 1, "maximum": 60},
@@ -273,10 +321,14 @@ class IsochroneProcessor(_DistrictProcessor):
             processor_def,
             _metadata(
                 "isochrone",
-                ("Isochrones", "Isocrone"),
-                "Areas reached within the given minutes from a point, walking, cycling, or "
-                "cycling on low-stress streets only (LTS up to the district's "
-                "cycling.lts_threshold, 2 by default).",
+                (
+                    "Areas reached within the given minutes from a point, walking, cycling, "
+                    "or cycling on low-stress streets only (LTS up to the district's "
+                    "cycling.lts_threshold, 2 by default).",
+                    "Aree raggiunte entro i minuti indicati da un punto, a piedi, in bici o in "
+                    "bici solo su strade a basso stress (LTS fino alla soglia "
+                    "cycling.lts_threshold del distretto, 2 se non indicata).",
+                ),
                 inputs,
                 ids,
             ),
@@ -338,8 +390,11 @@ class CategoryGapsProcessor(_DistrictProcessor):
         ids = list(processor_def.get("districts", {}))
         inputs = {
             "polygon": {
-                "title": "Polygon",
-                "description": "A GeoJSON Polygon or MultiPolygon in CRS84.",
+                "title": _t("Polygon", "Poligono"),
+                "description": _t(
+                    "A GeoJSON Polygon or MultiPolygon in CRS84.",
+                    "Un Polygon o MultiPolygon GeoJSON in CRS84.",
+                ),
                 "schema": {"type": "object"},
                 "minOccurs": 1,
                 "maxOccurs": 1,
@@ -349,10 +404,14 @@ class CategoryGapsProcessor(_DistrictProcessor):
             processor_def,
             _metadata(
                 "category-gaps",
-                ("Missing categories", "Categorie merceologiche mancanti"),
-                "Compares the merchandise categories of the commercial units inside a "
-                "polygon with the district's reference mix: observed vs expected counts, "
-                "missing and under-represented categories.",
+                (
+                    "Compares the merchandise categories of the commercial units inside a "
+                    "polygon with the district's reference mix: observed vs expected counts, "
+                    "missing and under-represented categories.",
+                    "Confronta le categorie merceologiche delle attività commerciali dentro "
+                    "un poligono con il mix di riferimento del distretto: numeri osservati e "
+                    "attesi, categorie mancanti e sottorappresentate.",
+                ),
                 inputs,
                 ids,
             ),

@@ -20,7 +20,9 @@ offer:
   ids are random (:class:`geodistrict.publish.jobs.JobManager`);
 - a synchronous execution's answer carries no ``Location`` header (nothing is
   stored, so there is nothing to point to);
-- ``?f=csv`` uses :class:`geodistrict.publish.providers.FormulaSafeCSVFormatter`.
+- ``?f=csv`` uses :class:`geodistrict.publish.providers.FormulaSafeCSVFormatter`;
+- ``/atlas`` and ``/atlas/<district>``: the district atlas
+  (:func:`geodistrict.publish.web.register_pages`).
 
 Everything else is pygeoapi's.  The answers use pygeoapi's exception format
 (``{"code", "type", "description"}``).
@@ -176,4 +178,7 @@ def create_app() -> Any:
     }:
         APP.after_request(no_location_when_sync)
     APP.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    from geodistrict.publish.web import register_pages
+
+    register_pages(APP)  # the district atlas (/atlas)
     return APP

@@ -1,7 +1,15 @@
 """Every pipeline step, one module each; :data:`STEPS` lists them in declaration order."""
 
 from geodistrict.pipeline.runner import Step
-from geodistrict.pipeline.steps import base, commerce, cycling, production, surveys, vacancy
+from geodistrict.pipeline.steps import (
+    base,
+    commerce,
+    cycling,
+    indicators,
+    production,
+    surveys,
+    vacancy,
+)
 
 #: The known steps; the runner orders them from their declarations.
 STEPS: list[Step] = [
@@ -11,6 +19,7 @@ STEPS: list[Step] = [
     production.STEP,
     cycling.STEP,
     vacancy.STEP,
+    indicators.STEP,
 ]
 
 __all__ = ["STEPS"]

@@ -26,6 +26,7 @@ from typing import Protocol
 import geopandas as gpd
 
 from geodistrict.errors import EmptyAreaError
+from geodistrict.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +78,16 @@ def nonempty(
 
     ``None`` stands for a layer already skipped (by :func:`attempt`); it is
     left out silently. ``reasons`` gives the reason of an empty layer in
-    words; without one the reason says the layer has no feature.
+    words, marked with :func:`~geodistrict.i18n.N_` (it is translated here) or
+    already translated; without one the reason says the layer has no feature.
     """
     out: dict[str, gpd.GeoDataFrame] = {}
     for name, layer in layers.items():
         if layer is None:
             continue
         if len(layer) == 0:
-            report.skip(
-                name, (reasons or {}).get(name) or "no feature in the study area for this layer"
-            )
+            reason = (reasons or {}).get(name) or N_("no feature in the study area for this layer")
+            report.skip(name, _(reason))
             continue
         out[name] = layer
     return out

@@ -11,18 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from geodistrict.config import DistrictConfig
+from geodistrict.i18n import N_
 from geodistrict.ingest import BASE_LAYERS, load_base_layers
 from geodistrict.pipeline.runner import RunContext, Step
 from geodistrict.pipeline.steps._outcome import nonempty
 
 #: Why a base layer can be empty, in words.
 EMPTY_REASONS = {
-    "streets": "no street in the OSM data of the study area",
-    "pois": "no point of interest (shop, amenity, office, craft...) in the OSM data of the "
-    "study area",
-    "buildings": "no building in the OSM data of the study area",
-    "landuse": "no landuse polygon in the OSM data of the study area",
-    "transit_stops": "no transit stop or station in the OSM data of the study area",
+    "streets": N_("no street in the OSM data of the study area"),
+    "pois": N_(
+        "no point of interest (shop, amenity, office, craft...) in the OSM data of the study area"
+    ),
+    "buildings": N_("no building in the OSM data of the study area"),
+    "landuse": N_("no landuse polygon in the OSM data of the study area"),
+    "transit_stops": N_("no transit stop or station in the OSM data of the study area"),
 }
 
 
@@ -39,7 +41,7 @@ def _run(ctx: RunContext) -> dict[str, Any]:
 
 STEP = Step(
     "base",
-    "OSM base layers and street graphs",
+    N_("OSM base layers and street graphs"),
     _run,
     layers=BASE_LAYERS,
     data=("base",),

@@ -21,6 +21,7 @@ import pandas as pd
 from geodistrict import commerce
 from geodistrict.config import CommerceConfig, DistrictConfig, VacancyConfig
 from geodistrict.errors import ConfigError, EmptyAreaError
+from geodistrict.i18n import N_
 from geodistrict.ingest import BaseLayers
 from geodistrict.network import graph_arrays
 from geodistrict.pipeline.runner import RunContext, Step
@@ -208,10 +209,12 @@ def _check(config: DistrictConfig) -> None:
 
 #: Why a commerce layer can be empty although the district has commercial units.
 EMPTY_REASONS = {
-    "retail_centres": "no retail centre: no contiguous tract of H3 cells with at least "
-    "commerce.cdrc_min_units retail units (or, with centre_method hdbscan, no cluster of "
-    "commerce.min_centre_units), and no commerce.duc_file perimeter",
-    "street_frontage": "no commercial unit lies within commerce.frontage_max_m of a street",
+    "retail_centres": N_(
+        "no retail centre: no contiguous tract of H3 cells with at least "
+        "commerce.cdrc_min_units retail units (or, with centre_method hdbscan, no cluster of "
+        "commerce.min_centre_units), and no commerce.duc_file perimeter"
+    ),
+    "street_frontage": N_("no commercial unit lies within commerce.frontage_max_m of a street"),
 }
 
 
@@ -244,7 +247,7 @@ def _run(ctx: RunContext) -> dict[str, Any]:
 
 STEP = Step(
     "commerce",
-    "commercial density, retail centres, category mix and gaps",
+    N_("commercial density, retail centres, category mix and gaps"),
     _run,
     needs=("base", "surveys"),
     layers=LAYERS,

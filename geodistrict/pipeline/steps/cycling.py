@@ -16,6 +16,7 @@ import geopandas as gpd
 
 from geodistrict import cycling
 from geodistrict.errors import ConfigError, EmptyAreaError
+from geodistrict.i18n import N_, _, format_number
 from geodistrict.pipeline.runner import RunContext, Step
 from geodistrict.pipeline.steps._outcome import Report, Reporter, attempt, nonempty
 
@@ -96,7 +97,7 @@ def cycling_layers(
     )
     if graph.number_of_edges() == 0:
         for name in LAYERS:
-            report.skip(name, "no street of the study area may be ridden by bicycle")
+            report.skip(name, _("no street of the study area may be ridden by bicycle"))
         return {}
     thr = config.lts_threshold
     dest = cycling.destinations(
@@ -125,15 +126,15 @@ def cycling_layers(
         missing = []
         if len(orig) == 0:
             missing.append(
-                "no origin (no building in the study area)"
+                _("no origin (no building in the study area)")
                 if config.origins == "buildings"
-                else "no origin (no H3 cell)"
+                else _("no origin (no H3 cell)")
             )
         if len(dest) == 0:
-            missing.append("no destination (no shop, school, station or public service)")
+            missing.append(_("no destination (no shop, school, station or public service)"))
         for name in ("bike_connectivity", "bike_gaps"):
-            report.skip(name, "cycling connectivity needs origins and destinations: "
-                        + " and ".join(missing))  # fmt: skip
+            report.skip(name, _("cycling connectivity needs origins and destinations: {missing}")
+                        .format(missing=_(" and ").join(missing)))  # fmt: skip
     else:
         scores = cycling.connectivity(
             graph,
@@ -182,8 +183,13 @@ def cycling_layers(
     )
     if legs is not None:
         if "retail_centres" not in layers:
-            report.note("bike_circuits", "no retail centre from the commerce step: the circuit "
-                        "joins stations, the town hall and parks only")  # fmt: skip
+            report.note(
+                "bike_circuits",
+                _(
+                    "no retail centre from the commerce step: the circuit joins stations, "
+                    "the town hall and parks only"
+                ),
+            )
         _note_left_out(report, places, legs, config)
         out["bike_circuits"] = legs
         out["info_points"] = cycling.info_points(
@@ -191,8 +197,8 @@ def cycling_layers(
         )
     sources = places[places["kind"].isin(["centre", "station"])]
     if len(sources) == 0:
-        report.skip("isochrones", "no isochrone source: no retail centre and no station "
-                    "among the key places")  # fmt: skip
+        report.skip("isochrones", _("no isochrone source: no retail centre and no station "
+                                    "among the key places"))  # fmt: skip
     else:
         out["isochrones"] = cycling.isochrones(
             {"walk": base.walk_graph, "bike": graph},
@@ -210,8 +216,8 @@ def cycling_layers(
 
 #: Why a cycling layer can come out empty.
 EMPTY_REASONS = {
-    "low_stress_islands": "no low-stress island at least cycling.min_island_m long",
-    "bike_gaps": "no missing link joins two low-stress islands with a benefit",
+    "low_stress_islands": N_("no low-stress island at least cycling.min_island_m long"),
+    "bike_gaps": N_("no missing link joins two low-stress islands with a benefit"),
 }
 
 
@@ -245,9 +251,15 @@ def _note_left_out(
     if left:
         report.note(
             "bike_circuits",
-            f"the circuit joins {len(places) - len(left)} of {len(places)} key places "
-            f"(cycling.circuit_max_km={config.circuit_max_km}); left out: "
-            + "; ".join(f"{name} ({why})" for name, why in left),
+            _(
+                "the circuit joins {joined} of {n} key places "
+                "(cycling.circuit_max_km={max_km}); left out: {left}"
+            ).format(
+                joined=len(places) - len(left),
+                n=len(places),
+                max_km=format_number(config.circuit_max_km),
+                left="; ".join(f"{name} ({why})" for name, why in left),
+            ),
         )
 
 
@@ -261,7 +273,7 @@ def _run(ctx: RunContext) -> dict[str, Any]:
 
 STEP = Step(
     "cycling",
-    "traffic stress, low-stress islands, gaps, circuits",
+    N_("traffic stress, low-stress islands, gaps, circuits"),
     _run,
     needs=("base", "commercial_units", "retail_centres"),
     layers=LAYERS,

@@ -18,6 +18,7 @@ from geodistrict import production as pr
 from geodistrict._validate import projected_frame
 from geodistrict.config import DistrictConfig, ProductionConfig
 from geodistrict.errors import ConfigError, EmptyAreaError, ParameterError
+from geodistrict.i18n import N_, _, format_percent, ngettext
 from geodistrict.ingest import BaseLayers
 from geodistrict.pipeline.runner import RunContext, Step
 from geodistrict.pipeline.steps._outcome import Report, Reporter, attempt, nonempty
@@ -211,9 +212,9 @@ def _protect(
     k = config.min_group_size
     audited = {n: v for n, v in layers.items() if n != "firms" or not config.publish_firm_answers}
     if "firms" in layers and config.publish_firm_answers:
-        report.note("firms", "publish_firm_answers is on: the layer has every answer and the "
-                    "exact position of each respondent; keep this output inside the district "
-                    "office, never publish or serve it")  # fmt: skip
+        report.note("firms", _("publish_firm_answers is on: the layer has every answer and the "
+                               "exact position of each respondent; keep this output inside the "
+                               "district office, never publish or serve it"))  # fmt: skip
     protected, outcome = pr.protect_layers(
         audited | {"pois": pois},
         respondents=answers,
@@ -226,17 +227,28 @@ def _protect(
     if hidden:
         for name in sorted({h.split("[")[0].split(".")[0] for h in hidden}):
             mine = [h for h in hidden if h.startswith(name)]
-            report.note(name, f"{len(mine)} more number(s) hidden so that no combination of the "
-                        f"published layers isolates fewer than {k} firms (disclosure audit): "
-                        + "; ".join(mine[:5]) + ("; ..." if len(mine) > 5 else ""))  # fmt: skip
+            report.note(name, ngettext(
+                "{n} more number hidden so that no combination of the published layers "
+                "isolates fewer than {k} firms (disclosure audit): {cells}",
+                "{n} more numbers hidden so that no combination of the published layers "
+                "isolates fewer than {k} firms (disclosure audit): {cells}", len(mine),
+            ).format(n=len(mine), k=k,
+                     cells="; ".join(mine[:5]) + ("; ..." if len(mine) > 5 else "")))  # fmt: skip
     for name in sorted({n for ls in after["layers"] for n in str(ls).split(",") if n}):
         details = after.loc[after["layers"].str.contains(name, regex=False), "detail"]
-        report.note(name, f"the disclosure audit still finds {len(details)} problem(s) no "
-                    "hidden number can fix: " + "; ".join(details.head(3)))  # fmt: skip
+        report.note(name, ngettext(
+            "the disclosure audit still finds {n} problem no hidden number can fix: {details}",
+            "the disclosure audit still finds {n} problems no hidden number can fix: {details}",
+            len(details),
+        ).format(n=len(details), details="; ".join(details.head(3))))  # fmt: skip
     unplaced = int(protected.get("firms", gpd.GeoDataFrame()).attrs.pop("unplaced", 0))
     if unplaced:
-        report.note("firms", f"{unplaced} respondent(s) are in no cell: even at H3 resolution 6 "
-                    f"they are fewer than {k} together")  # fmt: skip
+        report.note("firms", ngettext(
+            "{n} respondent is in no cell: even at H3 resolution 6 they are fewer than {k} "
+            "together",
+            "{n} respondents are in no cell: even at H3 resolution 6 they are fewer than {k} "
+            "together", unplaced,
+        ).format(n=unplaced, k=k))  # fmt: skip
     for name in layers:
         if name not in protected:
             protected[name] = layers[name]
@@ -264,18 +276,22 @@ def _coverage(
         unplaced = int((register["geocode_quality"] == "unmatched").sum()) if (
             "geocode_quality" in register) else 0  # fmt: skip
         rate = (
-            f"{int(total['respondents'])} of {int(total['register_units'])} active units "
-            f"({float(total['response_rate']):.1%})"
+            _("{n} of {total} active units ({share})").format(
+                n=int(total["respondents"]), total=int(total["register_units"]),
+                share=format_percent(float(total["response_rate"])))
             if pd.notna(total["respondents"])
-            else f"hidden (fewer than {k} respondents or non-respondents)"
-        )
-        report.note("firm_coverage", f"response rate against the business register: {rate}"
-                    + (f"; {missing} of {len(answers)} respondents are not in the register"
-                       if missing else "")
-                    + (f"; {int((~active).sum())} inactive units not counted"
-                       if active is not None and (~active).any() else "")
-                    + (f"; {unplaced} register units have no position (address not found) "
-                       "but are counted by comune and sector" if unplaced else ""))  # fmt: skip
+            else _("hidden (fewer than {k} respondents or non-respondents)").format(k=k)
+        )  # fmt: skip
+        parts = [_("response rate against the business register: {rate}").format(rate=rate)]
+        if missing:
+            parts.append(_("{n} of {total} respondents are not in the register").format(
+                n=missing, total=len(answers)))  # fmt: skip
+        if active is not None and (~active).any():
+            parts.append(_("{n} inactive units not counted").format(n=int((~active).sum())))
+        if unplaced:
+            parts.append(_("{n} register units have no position (address not found) but are "
+                           "counted by comune and sector").format(n=unplaced))  # fmt: skip
+        report.note("firm_coverage", "; ".join(parts))
     return layer
 
 
@@ -303,11 +319,14 @@ def _converted_codes(firms: gpd.GeoDataFrame, edition: str) -> int:
 
 #: Why a production layer can come out empty.
 EMPTY_REASONS = {
-    "firm_clusters": "no cluster: no sector has production.min_group_size firms within "
-    "production.cluster_distance_m of each other",
-    "service_sites": "no service site could be placed",
-    "production_needs": "no need to summarise: every group is smaller than "
-    "production.min_group_size",
+    "firm_clusters": N_(
+        "no cluster: no sector has production.min_group_size firms within "
+        "production.cluster_distance_m of each other"
+    ),
+    "service_sites": N_("no service site could be placed"),
+    "production_needs": N_(
+        "no need to summarise: every group is smaller than production.min_group_size"
+    ),
 }
 
 
@@ -316,15 +335,17 @@ def _run(ctx: RunContext) -> dict[str, Any]:
     firms = surveys.get("firms")
     if firms is None:
         for layer in LAYERS:
-            ctx.skip(layer, "no firms survey configured (surveys.firms)")
+            ctx.skip(layer, _("no firms survey configured (surveys.firms)"))
         return {}
     k = ctx.config.production.min_group_size
     register = surveys.get("register")
     if register is None:
         ctx.skip(
             "firm_coverage",
-            "no business register configured (surveys.business_register): "
-            "coverage and response rate are against the OSM firms (production_needs)",
+            _(
+                "no business register configured (surveys.business_register): "
+                "coverage and response rate are against the OSM firms (production_needs)"
+            ),
         )
     layers = attempt(
         ctx,
@@ -347,34 +368,40 @@ def _run(ctx: RunContext) -> dict[str, Any]:
     spec.attrs = {}
     config = ctx.config.production
     if "sector_specialisation" in layers and config.reference_file is None:
-        ctx.note("sector_specialisation", "location quotients against the respondents "
+        ctx.note("sector_specialisation", _("location quotients against the respondents "
                  "themselves (lq_reference = respondents): no production.reference_file of "
-                 "ISTAT counts by ATECO division")  # fmt: skip
+                 "ISTAT counts by ATECO division"))  # fmt: skip
     if unreferenced:
-        ctx.note("sector_specialisation", f"the reference ({config.reference_file}) has no "
-                 f"unit of sector(s) {', '.join(unreferenced)}: their lq is empty")  # fmt: skip
+        ctx.note("sector_specialisation", ngettext(
+            "the reference ({file}) has no unit of sector {sectors}: its lq is empty",
+            "the reference ({file}) has no unit of sectors {sectors}: their lq is empty",
+            len(unreferenced),
+        ).format(file=config.reference_file, sectors=", ".join(unreferenced)))  # fmt: skip
     converted = _converted_codes(firms, config.ateco_edition)
     if converted:
-        ctx.note("firms", f"{converted} of {len(firms)} ATECO codes of the firms survey are "
-                 "ATECO 2007 and were converted to ATECO 2025 through ISTAT's correspondence "
-                 "(see the log for each code)")  # fmt: skip
+        ctx.note("firms", _("{n} of {total} ATECO codes of the firms survey are ATECO 2007 and "
+                            "were converted to ATECO 2025 through ISTAT's correspondence (see "
+                            "the log for each code)").format(n=converted,
+                                                             total=len(firms)))  # fmt: skip
     reasons = dict(EMPTY_REASONS)
     if hidden and shown:
-        ctx.note("sector_specialisation", f"{hidden} of {shown + hidden} area x sector cells "
-                 f"with firms are suppressed: groups of fewer than {k} firms "
-                 "(production.min_group_size) are not published")  # fmt: skip
+        ctx.note("sector_specialisation", _("{hidden} of {total} area x sector cells with "
+                 "firms are suppressed: groups of fewer than {k} firms "
+                 "(production.min_group_size) are not published").format(
+                     hidden=hidden, total=shown + hidden, k=k))  # fmt: skip
     reasons["sector_specialisation"] = (
-        f"every one of the {hidden} area x sector cells with firms is suppressed: groups of "
-        f"fewer than {k} firms (production.min_group_size) are not published"
+        _("every one of the {hidden} area x sector cells with firms is suppressed: groups of "
+          "fewer than {k} firms (production.min_group_size) are not published").format(
+              hidden=hidden, k=k)
         if hidden
-        else "no firm of the survey has both an area and an ATECO sector"
-    )
+        else _("no firm of the survey has both an area and an ATECO sector")
+    )  # fmt: skip
     return nonempty(ctx, layers, reasons)
 
 
 STEP = Step(
     "production",
-    "firms, specialisation, clusters, service sites, needs",
+    N_("firms, specialisation, clusters, service sites, needs"),
     _run,
     needs=("base", "surveys"),
     layers=LAYERS,

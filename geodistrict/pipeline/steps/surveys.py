@@ -35,6 +35,7 @@ from geodistrict.area import clip_polygon
 from geodistrict.config import DistrictConfig
 from geodistrict.errors import GeodistrictError
 from geodistrict.geocode import AddressIndex, address_index, geocode
+from geodistrict.i18n import N_, _, ngettext
 from geodistrict.ingest import BaseLayers
 from geodistrict.pipeline.runner import RunContext, Step
 from geodistrict.sources import osm, surveys
@@ -44,6 +45,13 @@ log = logging.getLogger(__name__)
 
 #: Unmatched rows listed one by one in the log before "and N more".
 _LISTED = 20
+#: How a survey row was placed from its address (``geocode_quality``), in words.
+GEOCODE_QUALITIES = {
+    "exact": N_("exact"),
+    "interpolated": N_("interpolated"),
+    "street": N_("on the street"),
+    "unmatched": N_("unmatched"),
+}
 
 
 def address_index_for(config: DistrictConfig, base: BaseLayers) -> AddressIndex:
@@ -106,8 +114,15 @@ def _report(ctx: RunContext, name: str, frame: gpd.GeoDataFrame, address: str) -
         more = f"; and {len(lines) - _LISTED} more" if len(lines) > _LISTED else ""
         log.warning("%s: %d address(es) not found in the OSM extract: %s%s", name, len(lost),
                     "; ".join(lines[:_LISTED]), more)  # fmt: skip
-    ctx.note(name, f"{len(placed)} rows placed from their address ({shown}); unmatched rows "
-             "have no position (listed in the log)")  # fmt: skip
+    shown_words = ", ".join(
+        f"{counts.get(q, 0)} {_(GEOCODE_QUALITIES[q])}" for q in GEOCODE_QUALITIES
+    )
+    ctx.note(name, ngettext(
+        "{n} row placed from its address ({qualities}); unmatched rows have no position "
+        "(listed in the log)",
+        "{n} rows placed from their address ({qualities}); unmatched rows have no position "
+        "(listed in the log)", len(placed),
+    ).format(n=len(placed), qualities=shown_words))  # fmt: skip
 
 
 def _geocode_surveys(
@@ -122,8 +137,12 @@ def _geocode_surveys(
             continue
         address = "address" if "address" in frame.columns else None
         if address is None:
-            ctx.note(name, f"{int(missing.sum())} rows have no position and the survey has no "
-                     "address column to place them: left out of the analyses")  # fmt: skip
+            ctx.note(name, ngettext(
+                "{n} row has no position and the survey has no address column to place it: "
+                "left out of the analyses",
+                "{n} rows have no position and the survey has no address column to place "
+                "them: left out of the analyses", int(missing.sum()),
+            ).format(n=int(missing.sum())))  # fmt: skip
             unplaced.append(frame[missing].assign(survey=name))
             found[name] = frame[~missing]
             continue
@@ -174,7 +193,7 @@ def _run(ctx: RunContext) -> dict[str, Any]:
 
 STEP = Step(
     "surveys",
-    "read and check the survey files; place rows without coordinates from their address",
+    N_("read and check the survey files; place rows without coordinates from their address"),
     _run,
     needs=("base",),
     data=("surveys",),

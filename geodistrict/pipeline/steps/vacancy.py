@@ -20,7 +20,9 @@ import geopandas as gpd
 from geodistrict import priority
 from geodistrict.config import DistrictConfig, VacancyConfig
 from geodistrict.errors import ConfigError
+from geodistrict.i18n import N_, _
 from geodistrict.ingest import BaseLayers
+from geodistrict.monitoring import waves
 from geodistrict.pipeline.runner import RunContext, Step
 from geodistrict.vacancy import rank_vacant_units, vacant_units
 
@@ -119,26 +121,35 @@ def _check(config: DistrictConfig) -> None:
 
 def _run(ctx: RunContext) -> dict[str, Any]:
     earlier = {n: ctx.values[n] for n in (*NEEDS[2:], *USES) if n in ctx.values}
+    # Vacancy durations count to the survey wave's date, not to the day of the run.
+    found, as_of = waves.dated_surveys(ctx["surveys"], wave=ctx.config.surveys.wave,
+                                       file=str(ctx.config.surveys.vacant_units))  # fmt: skip
     layer = vacancy_layer(
-        ctx["base"], ctx.config.vacancy, surveys=ctx["surveys"], layers=earlier,
-        lts_threshold=ctx.config.cycling.lts_threshold,
+        ctx["base"], ctx.config.vacancy, surveys=found, layers=earlier,
+        lts_threshold=ctx.config.cycling.lts_threshold, as_of=as_of,
     )  # fmt: skip
     if len(layer) == 0:
-        ctx.skip("vacant_units", "no vacant unit: none in the survey and none tagged in OSM")
+        ctx.skip("vacant_units", _("no vacant unit: none in the survey and none tagged in OSM"))
         return {}
     omitted = sorted({part for text in layer["criteria_omitted"].dropna() for part in
                       str(text).split("; ") if part})  # fmt: skip
     if omitted:
-        ctx.note("vacant_units", "criteria left out of the ranking: " + "; ".join(omitted))
+        ctx.note("vacant_units", _("criteria left out of the ranking: {criteria}").format(
+            criteria="; ".join(omitted)))  # fmt: skip
     if "recommended_uses" in layer and not layer["recommended_uses"].fillna("").astype(bool).any():
-        ctx.note("vacant_units", "no recommended use: no category is missing or under-represented "
-                 "(category_gaps) that fits the units")  # fmt: skip
+        ctx.note(
+            "vacant_units",
+            _(
+                "no recommended use: no category is missing or under-represented "
+                "(category_gaps) that fits the units"
+            ),
+        )
     return {"vacant_units": layer}
 
 
 STEP = Step(
     "vacancy",
-    "vacant units and their reactivation priority",
+    N_("vacant units and their reactivation priority"),
     _run,
     needs=NEEDS,
     uses=USES,
