@@ -154,12 +154,12 @@ def accessibility(
         rows = reached[local]  # one row per unit of the batch; stored values are mm + 1
         per_row = np.diff(rows.indptr)
         reach = rows.data - 1.0 + np.repeat(off[members], per_row)
-        cells = np.repeat(codes[members], per_row) * arrays.n + nodes[rows.indices]
+        # counted in the batch's own nodes, then added to theirs: O(neighbourhood) per batch
+        cells = np.repeat(codes[members], per_row) * len(nodes) + rows.indices
         for i, lim in enumerate(limits):
             ok = reach <= lim
-            counts[i] += np.bincount(cells[ok], minlength=n_cat * arrays.n).reshape(
-                n_cat, arrays.n
-            )
+            block = np.bincount(cells[ok], minlength=n_cat * len(nodes))
+            counts[i][:, nodes] += block.reshape(n_cat, len(nodes))
     return _as_frame(counts, arrays, names, dists)
 
 

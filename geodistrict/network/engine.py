@@ -756,19 +756,24 @@ def reach_counts(
     if len(targets) == 0 or len(sources) == 0:
         return out
     limit = _limit_mm(cutoff_m)
+    # targets grouped by node (CSR): a batch gathers those of its own nodes only
+    by_node = np.argsort(targets, kind="stable")
+    starts = np.searchsorted(targets[by_node], np.arange(arrays.n + 1))
     for which, nodes, dist in local_distances(
         arrays, sources, cutoff_m=cutoff_m, max_batch_bytes=max_batch_bytes
     ):
-        # targets outside the searched nodes are beyond the cutoff
-        where = np.searchsorted(nodes, targets).clip(max=len(nodes) - 1)
-        inside = nodes[where] == targets
-        ok = np.zeros((len(which), len(targets)), dtype=bool)
-        ok[:, inside] = (dist[:, where[inside]] + offs[inside]) <= limit
+        lengths = starts[nodes + 1] - starts[nodes]
+        picked = by_node[
+            np.repeat(starts[nodes] - (np.cumsum(lengths) - lengths), lengths)
+            + np.arange(int(lengths.sum()))
+        ]  # targets on the searched nodes; the others are beyond the cutoff
+        column = np.repeat(np.arange(len(nodes)), lengths)
+        ok = (dist[:, column] + offs[picked]) <= limit
         block = np.zeros((len(which), n_cat))
         for k in range(n_cat):
-            sel = codes == k
+            sel = codes[picked] == k
             if sel.any():
-                block[:, k] = ok[:, sel] @ w[sel]
+                block[:, k] = ok[:, sel] @ w[picked][sel]
         out[which] = block
     return out
 
