@@ -139,13 +139,18 @@ _LAZY: dict[str, str] = {
     "commerce_district_check": "geodistrict.regional",
     "dm1993_indices": "geodistrict.regional",
     "extension_candidates": "geodistrict.regional",
+    "estimate_population": "geodistrict.population",
+    "read_census_sections": "geodistrict.population",
+    "resident_points": "geodistrict.population",
+    "district_indicators": "geodistrict.indicators",
+    "transit_access": "geodistrict.indicators",
 }
 
 # Subpackages reachable as attributes (gd.network, gd.cycling, ...).
 _SUBMODULES = {
     "area", "catalogue", "commerce", "cycling", "hexagons", "ingest", "network", "pipeline",
     "priority", "production", "siting", "store", "taxonomy", "vacancy", "publish", "fieldwork",
-    "geocode", "i18n", "monitoring", "regional", "deliverables",
+    "geocode", "i18n", "monitoring", "regional", "deliverables", "population", "indicators",
 }  # fmt: skip
 
 if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
@@ -178,6 +183,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
         origins,
     )
     from geodistrict.geocode import geocode as geocode_addresses
+    from geodistrict.indicators import district_indicators, transit_access
     from geodistrict.ingest import BaseLayers, load_base_layers
     from geodistrict.monitoring import (
         compare_outputs,
@@ -187,6 +193,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
     )
     from geodistrict.network import accessibility, build_graph, graph_arrays, nearest_nodes
     from geodistrict.pipeline import run
+    from geodistrict.population import (
+        estimate_population,
+        read_census_sections,
+        resident_points,
+    )
     from geodistrict.priority import (
         CRITERIA,
         DEFAULT_PRESET,
@@ -288,8 +299,10 @@ __all__ = [
     "datasets",
     "density_raster",
     "destinations",
+    "district_indicators",
     "diversity",
     "dm1993_indices",
+    "estimate_population",
     "extension_candidates",
     "firm_clusters",
     "firms_layer",
@@ -320,12 +333,14 @@ __all__ = [
     "protect_layers",
     "rank_from_folder",
     "rank_vacant_units",
+    "read_census_sections",
     "read_lq_reference",
     "read_manifest",
     "read_register",
     "read_survey",
     "read_surveys",
     "rescore",
+    "resident_points",
     "resolve_ateco",
     "retail_centres",
     "run",
@@ -334,6 +349,7 @@ __all__ = [
     "service_sites",
     "street_frontage",
     "study_area",
+    "transit_access",
     "unit_changes",
     "vacancy_by_centre",
     "vacancy_by_street",

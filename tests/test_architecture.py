@@ -17,7 +17,7 @@ MODULES = sorted(p for p in PACKAGE.rglob("*.py") if "data" not in p.relative_to
 # configuration file, the ingestion or the pipeline.
 ANALYSES = ("commerce", "cycling", "production", "priority", "vacancy", "taxonomy",
             "siting", "hexagons", "network", "sources/surveys", "geocode",
-            "sources/register")  # fmt: skip
+            "sources/register", "population", "indicators", "monitoring", "regional")  # fmt: skip
 
 
 def _imports(path: Path) -> set[str]:
