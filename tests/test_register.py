@@ -222,8 +222,9 @@ def test_sample_pipeline_reports_response_rates_against_the_register(
     assert float(district["response_rate"]) == pytest.approx(80 / 216, abs=1e-3)
     assert set(cov["level"]) == {"comune_sector", "comune", "sector", "district"}
     notes = " ".join(result.notes.get("firm_coverage", []))
-    assert "80 of 216" in notes and "5 of 85 respondents are not in the register" in notes
-    assert "10 register units have no position" in notes
+    # the Italian sample speaks Italian (language: it)
+    assert "80 su 216" in notes and "5 su 85 rispondenti non sono nel Registro Imprese" in notes
+    assert "conteggiate comunque per comune e settore: 10" in notes
     # The surveys step (run first, its notes not part of --only production) logs every
     # unmatched address of the register with its row.
     assert "10 unmatched" in caplog.text and "row 215: 'VIA G. ROSSETTI 18'" in caplog.text
