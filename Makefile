@@ -6,10 +6,17 @@ VENV := .venv
 env:
 	@bash scripts/bootstrap.sh
 
+# Both embedded samples: Helsinki (English) and the Piana Rotaliana (Italian), each with its
+# deliverables (report HTML + PDF, spreadsheets, QGIS project), then one OGC API service.
 demo: env
 	$(VENV)/bin/geodistrict run config/sample.yml
 	$(VENV)/bin/geodistrict layers out/sample
-	$(VENV)/bin/geodistrict publish out/sample --to out/pygeoapi
+	$(VENV)/bin/geodistrict deliverables out/sample
+	$(VENV)/bin/geodistrict run config/piana_rotaliana.yml
+	$(VENV)/bin/geodistrict deliverables out/piana_rotaliana
+	$(VENV)/bin/geodistrict publish out/sample out/piana_rotaliana --to out/pygeoapi
+	@echo "Deliverables: out/sample/consegna/ and out/piana_rotaliana/consegna/ (report, tables),"
+	@echo "  QGIS projects: out/sample/sample.qgz and out/piana_rotaliana/piana_rotaliana.qgz"
 	@echo "Next: 'make serve' starts the OGC API service on http://127.0.0.1:5000"
 
 serve: env
