@@ -51,6 +51,20 @@ MSG
 fi
 
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+# The report's PDF (WeasyPrint) needs Pango from the system; Debian minimal images lack it.
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+  if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1; }; then
+    as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+    echo "installing Pango for the PDF report (apt-get) ..."
+    as_root apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null || \
+      echo "warning: could not install Pango; reports will be written as HTML only" >&2
+  else
+    echo "warning: Pango is missing (libpangoft2-1.0); reports will be written as HTML only" >&2
+  fi
+fi
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && "$VENV/bin/python" -c 'import geodistrict' 2>/dev/null; then
   exit 0
 fi
