@@ -27,6 +27,7 @@ from geodistrict.deliverables.report_format import (
     DASH,
     HEADERS,
     TOP_UNITS,
+    VALUES,
     Formatter,
     Section,
     _catalogued,
@@ -287,28 +288,9 @@ def cycling_section(outputs: Outputs, drawn: Mapping[str, MapImage | None]) -> S
     if circuits is None:
         section.notes.append(_missing_note(_("Cycling circuit")))
     else:
-        kinds = (
-            dict(
-                zip(
-                    circuits["from_stop"].astype(str),
-                    circuits["from_kind"].astype(str),
-                    strict=False,
-                )
-            )
-            if {"from_stop", "from_kind"} <= set(circuits.columns)
-            else {}
-        )
-
-        def stop(name: Any) -> str:
-            name = text(name)
-            kind = kinds.get(name, "")
-            if kind and name.lower() == kind.lower():  # an unnamed place: named by its kind
-                return value_label(kind).capitalize()
-            return name
-
         frame = circuits.assign(
-            _from=[stop(s) for s in circuits.get("from_stop", "")],
-            _to=[stop(s) for s in circuits.get("to_stop", "")],
+            _from=[_place(s) for s in circuits.get("from_stop", "")],
+            _to=[_place(s) for s in circuits.get("to_stop", "")],
         )
         total = circuits["circuit_length_m"].iloc[0] if "circuit_length_m" in circuits else None
         if total is not None:
@@ -335,7 +317,7 @@ def cycling_section(outputs: Outputs, drawn: Mapping[str, MapImage | None]) -> S
                 points,
                 [
                     ("point_id", "point_id", num, True),
-                    ("near", "near", text, False),
+                    ("near", "near", _place, False),
                     ("covered_share", "covered_share", pct, True),
                     ("on_circuit", "on_circuit", yes_no, False),
                 ],
@@ -347,6 +329,15 @@ def cycling_section(outputs: Outputs, drawn: Mapping[str, MapImage | None]) -> S
             )
         )
     return section
+
+
+def _place(name: Any) -> str:
+    """A key place's name; an unnamed place, named by its kind ("Townhall"), in words."""
+    name = text(name)
+    kind = name.lower().replace(" ", "")
+    if kind in VALUES["category"]:
+        return value_label(kind).capitalize()
+    return name
 
 
 def production_section(
