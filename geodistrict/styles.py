@@ -176,7 +176,9 @@ def _priority_classes(data: pd.DataFrame | None) -> list[LegendClass]:
                 names, PRIORITY_COLOURS, (0.5, 10.5, 20.5), (10.5, 20.5, math.inf), strict=True
             )
         ]
-    cuts = [0, math.ceil(n / 3), math.ceil(2 * n / 3), n]
+    from geodistrict.priority.classes import priority_cuts  # the one rule of every deliverable
+
+    cuts = [0, *priority_cuts(n), n]
     out = []
     for i, (name, colour) in enumerate(zip(names, PRIORITY_COLOURS, strict=True)):
         first, last = cuts[i] + 1, cuts[i + 1]

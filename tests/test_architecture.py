@@ -104,3 +104,7 @@ def test_readme_python_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert len(namespace["centres"]) > 0  # type: ignore[arg-type]
     assert set(namespace["iso"]["mode"]) == {"walk", "bike", "bike_low_stress"}  # type: ignore[index]
     assert (tmp_path / "sample" / "layers.json").is_file()
+    import folium  # the README's explore(): a folium map credited to OpenStreetMap
+
+    assert isinstance(namespace["m"], folium.Map)
+    assert "OpenStreetMap contributors" in namespace["m"].get_root().render()  # type: ignore[attr-defined]

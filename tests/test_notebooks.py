@@ -30,15 +30,12 @@ MAX_BYTES = 5_000_000
 CREDIT = "© OpenStreetMap contributors"
 
 # Function words: frequent, short, and not shared by the two languages.
-ITALIAN_WORDS = frozenset(
-    "il lo la le gli di del della delle dei degli da dal dalla è che con un una uno "
-    "sono nel nella nei al alla ai si più ogni anche quando dove sulla sul tra fra "
-    "questa questo".split()
-)
-ENGLISH_WORDS = frozenset(
-    "the of and to is are with for this that which from by each an on at be as it its "
-    "into than when where every".split()
-)
+_ITALIAN = """il lo la le gli di del della delle dei degli da dal dalla è che con un una uno
+sono nel nella nei al alla ai si più ogni anche quando dove sulla sul tra fra questa questo"""
+_ENGLISH = """the of and to is are with for this that which from by each an on at be as it its
+into than when where every"""
+ITALIAN_WORDS = frozenset(_ITALIAN.split())
+ENGLISH_WORDS = frozenset(_ENGLISH.split())
 
 
 def _read(path: Path) -> nbformat.NotebookNode:
@@ -101,7 +98,8 @@ def test_stored_outputs_have_no_errors_or_warnings(path: Path) -> None:
         for output in cell.get("outputs", []):
             assert output["output_type"] != "error", f"cell {n}: {output.get('evalue')}"
             if output["output_type"] == "stream":
-                assert output["name"] == "stdout", f"cell {n} wrote to stderr: {output['text'][:300]}"
+                text = output["text"][:300]
+                assert output["name"] == "stdout", f"cell {n} wrote to stderr: {text}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -136,7 +134,7 @@ def test_prose_is_in_the_districts_language(path: Path) -> None:
         if italian + english < 3:
             continue  # a title or a line too short to judge
         wanted, other = (italian, english) if language == "it" else (english, italian)
-        assert wanted >= 4 * other, f"{language} notebook, markdown not in {language}: {text[:200]!r}"
+        assert wanted >= 4 * other, f"markdown not in {language}: {text[:200]!r}"
 
 
 def test_the_language_check_tells_the_languages_apart() -> None:

@@ -11,7 +11,7 @@ Examples
 --------
 >>> from geodistrict.deliverables.maps import nice_length
 >>> nice_length(2300.0), nice_length(180.0)
-(500.0, 50.0)
+(500.0, 20.0)
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def nice_length(span_m: float) -> float:
 
 
 def priority_classes(ranks: pd.Series) -> pd.Series:
-    """Priority class of each unit from its rank: the first third high, then medium, then low.
+    """Priority class of each unit from its rank (the one rule: ``priority.classes``).
 
     Examples
     --------
@@ -106,13 +106,11 @@ def priority_classes(ranks: pd.Series) -> pd.Series:
     >>> priority_classes(pd.Series([1, 2, 3, 4, 5, 6])).tolist()
     ['high', 'high', 'medium', 'medium', 'low', 'low']
     """
-    rank = pd.to_numeric(ranks, errors="coerce")
-    n = int(rank.notna().sum())
-    if n == 0:
+    from geodistrict.priority.classes import priority_class
+
+    if pd.to_numeric(ranks, errors="coerce").notna().sum() == 0:
         return pd.Series("low", index=ranks.index)
-    high, medium = math.ceil(n / 3), math.ceil(2 * n / 3)
-    out = np.where(rank <= high, "high", np.where(rank <= medium, "medium", "low"))
-    return pd.Series(out, index=ranks.index)
+    return priority_class(ranks).fillna("low")
 
 
 # ------------------------------------------------------------------------------ the canvas

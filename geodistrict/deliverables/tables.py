@@ -60,6 +60,7 @@ import pandas as pd
 from geodistrict._csvsafe import formula_safe
 from geodistrict.deliverables import Outputs, write_atomically
 from geodistrict.i18n import _, label, pgettext, use_language
+from geodistrict.priority.classes import priority_class
 
 __all__ = [
     "CSV_DIR",
@@ -440,25 +441,6 @@ def workbook_bytes(
 
 
 # --------------------------------------------------------------------------- the ranking
-
-
-def priority_class(rank: pd.Series) -> pd.Series:
-    """Priority class of each rank: first third ``high``, second ``medium``, the rest ``low``.
-
-    With ``n`` ranked units, ranks up to ``ceil(n/3)`` are high and up to
-    ``ceil(2n/3)`` medium (so 1 unit is high, 2 are high and medium).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from geodistrict.deliverables.tables import priority_class
-    >>> priority_class(pd.Series([1, 2, 3, 4, 5, 6, 7])).tolist()
-    ['high', 'high', 'high', 'medium', 'medium', 'low', 'low']
-    """
-    n = int(rank.notna().sum())
-    high, medium = math.ceil(n / 3), math.ceil(2 * n / 3)
-    values = np.where(rank <= high, "high", np.where(rank <= medium, "medium", "low"))
-    return pd.Series(values, index=rank.index, dtype=object).where(rank.notna(), None)
 
 
 def _priority_labels() -> dict[str, str]:
