@@ -23,6 +23,7 @@ import pandas as pd
 from geodistrict import _validate, hexagons
 from geodistrict.cycling._common import points_of, present, text
 from geodistrict.errors import ParameterError
+from geodistrict.i18n import label  # unnamed places read 'Municipio' in Italian
 
 log = logging.getLogger(__name__)
 
@@ -414,7 +415,7 @@ def key_places(
             seen.add(key)
             rows.append(
                 {
-                    "name": name.title() if name else "Station",
+                    "name": name.title() if name else label("station", kind="status"),
                     "kind": "station",
                     "priority": 2,
                     "geometry": geom,
@@ -428,7 +429,7 @@ def key_places(
         for geom, name in zip(points_of(chosen), text(chosen, "name"), strict=True):
             rows.append(
                 {
-                    "name": name.title() if name else kind.title(),
+                    "name": name.title() if name else label(kind, kind="status"),
                     "kind": kind,
                     "priority": priority,
                     "geometry": geom,
