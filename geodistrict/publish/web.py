@@ -162,7 +162,16 @@ def _number_label(low: float, high: float, language: str) -> str:
 
 def _fallback_colours(name: str, frame: Any, language: str) -> dict[str, Any]:
     """Colours of a layer from its QGIS style (:data:`geodistrict.styles.STYLES`)."""
-    from geodistrict.styles import STYLES, _breaks
+    import numpy as np
+    import pandas as pd
+
+    from geodistrict.styles import STYLES
+
+    def _breaks(values: Any, n: int) -> list[float]:
+        finite = pd.to_numeric(values, errors="coerce").dropna()
+        if finite.empty:
+            return [0.0] * (n + 1)
+        return [float(v) for v in np.quantile(finite, np.linspace(0, 1, n + 1))]
 
     style = STYLES.get(name)
     if style is None:
@@ -199,24 +208,32 @@ def _fallback_colours(name: str, frame: Any, language: str) -> dict[str, Any]:
 def layer_colours(name: str, frame: Any = None, *, language: str) -> dict[str, Any]:
     """The colours of a layer's QGIS style for web maps: field and classes.
 
-    From :func:`geodistrict.styles.layer_colours` when it exists, else from the
+    From :func:`geodistrict.styles.layer_colours` (class breaks from ``frame``), else from the
     style table.  Each class has a ``colour`` (``#rrggbb``), an ``opacity``, a
     ``label`` and either a ``value`` (categories; ``""`` is every other value,
     ``None`` every feature) or ``min``/``max`` (classes of a number).
     """
+    from geodistrict import styles
+
     spec: dict[str, Any] | None = None
-    try:
-        from geodistrict.styles import layer_colours as styles_colours  # type: ignore[attr-defined]
-    except ImportError:
-        styles_colours = None
+    styles_colours: Any = getattr(styles, "layer_colours", None)
     if styles_colours is not None:
         try:
-            spec = dict(styles_colours(name, language=language))
+            spec = dict(styles_colours(name, data=frame, language=language))
         except Exception as exc:  # a layer the styles do not know, or another interface
             log.debug("styles.layer_colours(%r) failed: %s", name, exc)
             spec = None
     if not spec or not spec.get("classes"):
         spec = _fallback_colours(name, frame, language)
+    columns = set(getattr(frame, "columns", []))
+    field = spec.get("field")
+    renamed = {"vacant": "true", "in use": "false"}  # QGIS's expression on the boolean
+    if field and columns and field not in columns and "vacant" in columns:
+        field = "vacant"
+        spec = dict(spec, classes=[
+            dict(c, value=renamed.get(str(c.get("value")), c.get("value")))
+            for c in spec.get("classes", [])
+        ])  # fmt: skip
     classes = []
     for item in spec.get("classes", []):
         entry = dict(item)
@@ -230,7 +247,7 @@ def layer_colours(name: str, frame: Any = None, *, language: str) -> dict[str, A
         entry["colour"], entry["opacity"] = colour, entry.get("opacity", opacity)
         entry["label"] = str(entry.get("label", ""))
         classes.append(entry)
-    return {"field": spec.get("field"), "classes": classes}
+    return {"field": field, "classes": classes}
 
 
 def _collection_web(folder: Path, name: str, entry: Mapping[str, Any]) -> dict[str, Any]:
