@@ -11,10 +11,10 @@ env:
 demo: env
 	$(VENV)/bin/geodistrict run config/sample.yml
 	$(VENV)/bin/geodistrict layers out/sample
-	$(VENV)/bin/geodistrict deliverables out/sample
 	$(VENV)/bin/geodistrict run config/piana_rotaliana.yml
-	$(VENV)/bin/geodistrict deliverables out/piana_rotaliana
 	$(VENV)/bin/geodistrict publish out/sample out/piana_rotaliana --to out/pygeoapi
+	$(VENV)/bin/geodistrict deliverables out/sample
+	$(VENV)/bin/geodistrict deliverables out/piana_rotaliana
 	@echo "Deliverables: out/sample/consegna/ and out/piana_rotaliana/consegna/ (report, tables),"
 	@echo "  QGIS projects: out/sample/sample.qgz and out/piana_rotaliana/piana_rotaliana.qgz"
 	@echo "Next: 'make serve' starts the OGC API service on http://127.0.0.1:5000"

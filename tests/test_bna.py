@@ -24,6 +24,7 @@ from shapely.geometry import LineString, Point
 import geodistrict as gd
 from geodistrict import cycling
 from geodistrict.errors import ParameterError
+from geodistrict.i18n import use_language
 from geodistrict.network import build_graph, graph_arrays
 
 LON0, LAT0, DLON, DLAT = 9.33, 45.49, 0.00128, 0.0009  # about 100 m per grid step
@@ -284,12 +285,16 @@ def test_signals_and_islands_lower_the_crossing() -> None:
 
 def test_missing_tags_warn(caplog: pytest.LogCaptureFixture) -> None:
     # No node tags: signals unknown, crossings not rated (and said so).
-    untagged = _crossing(None)
+    with use_language("en"):
+        untagged = _crossing(None)
     assert _quiet_lts(untagged, into_crossing=True) == {1}
     assert any("crossing stress is not rated" in w for w in untagged.graph["lts_warnings"])
     # A plain osmnx-like graph: no cycleway*, no motor_vehicle.
     plain = gd.datasets.grid_graph(3, 3, spacing_m=100)
-    with caplog.at_level(logging.WARNING, logger="geodistrict.cycling.lts"):
+    with (
+        caplog.at_level(logging.WARNING, logger="geodistrict.cycling.lts"),
+        use_language("en"),
+    ):
         scored = cycling.add_lts(plain)
     warnings = scored.graph["lts_warnings"]
     assert any(w.startswith("no edge carries cycleway, cycleway:left") for w in warnings)
@@ -309,7 +314,8 @@ def test_sample_step_notes_the_missing_node_tags(sample_layers, sample_config) -
     from geodistrict.pipeline.steps.cycling import cycling_layers
 
     report = Report()
-    out = cycling_layers(sample_layers, sample_config.cycling, report=report)
+    with use_language(sample_config.language):  # as the pipeline runs it: English here
+        out = cycling_layers(sample_layers, sample_config.cycling, report=report)
     assert any("crossing stress" in n for n in report.notes.get("bike_network", []))
     scores = out["bike_connectivity"]
     for name in ("district_score", *(f"district_score_{t}" for t in cycling.BNA_WEIGHTS)):

@@ -755,8 +755,9 @@ class PopulationConfig(_Section):
                              description="Reference date of the census figures.")
     total: Count | None = Field(None, ge=0, le=100_000_000, description="Residents of the "
                                 "study area, to which the estimate from buildings is scaled.")
-    municipalities: dict[str, Count] = Field(default_factory=dict, description="Residents per "
-                                             "comune (name -> residents), instead of total.")
+    municipalities: dict[str, Annotated[int, Strict(), Field(ge=0)]] = Field(
+        default_factory=dict, description="Residents per comune (name -> residents), not total."
+    )
     municipalities_file: InputPath | None = Field(None, description="Boundaries of those comuni.")
     municipality_field: str = Field("COMUNE", min_length=1, description="Name field of the file.")
     total_date: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$",

@@ -35,6 +35,7 @@ from geodistrict.cycling._common import (
 )
 from geodistrict.cycling.lts import _scored
 from geodistrict.errors import ConfigError, EmptyAreaError, ParameterError
+from geodistrict.i18n import gettext
 from geodistrict.network import graph_arrays, nearest_nodes, route, shortest_paths
 from geodistrict.siting import maximal_covering
 
@@ -129,7 +130,7 @@ def circuit(
     same = stops.duplicated("_node")
     first_at = stops[~same].set_index("_node")["name"]
     left_out = [
-        (str(name), f"same nearest network node as {first_at[node]!s}")
+        (str(name), gettext("same nearest network node as {other}").format(other=first_at[node]))
         for name, node in zip(stops.loc[same, "name"], stops.loc[same, "_node"], strict=True)
     ]
     stops = stops[~same].reset_index(drop=True)

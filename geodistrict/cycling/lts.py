@@ -63,6 +63,7 @@ import pandas as pd
 from geodistrict import _validate
 from geodistrict.cycling._common import per_unique, present, scalar, text
 from geodistrict.errors import ParameterError
+from geodistrict.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
 
@@ -519,12 +520,12 @@ def with_way_tags(
 
 #: Edge tags the rules read, by what is lost without them.
 _NEEDED_EDGE_TAGS = {
-    "painted lanes and tracks score as mixed traffic": (
+    N_("painted lanes and tracks score as mixed traffic"): (
         "cycleway", "cycleway:left", "cycleway_left", "cycleway:right", "cycleway_right",
         "cycleway:both", "cycleway_both",
     ),
-    "every speed is the assumed default": ("maxspeed",),
-    "roads closed to motor traffic cannot be told apart": (
+    N_("every speed is the assumed default"): ("maxspeed",),
+    N_("roads closed to motor traffic cannot be told apart"): (
         "motor_vehicle", "access", "vehicle", "motorcar",
     ),
 }  # fmt: skip
@@ -560,15 +561,20 @@ def lts_tag_warnings(graph: nx.MultiDiGraph, *, crossings: bool = True) -> list[
         for loss, needed in _NEEDED_EDGE_TAGS.items():
             if not keys.intersection(needed):
                 out.append(
-                    f"no edge carries "
-                    f"{', '.join(n for n in needed if not n.startswith('cycleway_'))}: {loss} "
-                    "(was the graph built without these tags, e.g. osmnx's default "
-                    "useful_tags_way?)"
+                    gettext(
+                        "no edge carries {tags}: {loss} (was the graph built without these "
+                        "tags, e.g. osmnx's default useful_tags_way?)"
+                    ).format(
+                        tags=", ".join(n for n in needed if not n.startswith("cycleway_")),
+                        loss=gettext(loss),
+                    )
                 )
     if crossings and roads and not _has_node_tags(graph):
         out.append(
-            "no node carries highway/crossing tags: signals cannot be told apart, so "
-            "crossing stress is not rated (keep node tags, e.g. osmnx useful_tags_node)"
+            gettext(
+                "no node carries highway/crossing tags: signals cannot be told apart, so "
+                "crossing stress is not rated (keep node tags, e.g. osmnx useful_tags_node)"
+            )
         )
     return out
 

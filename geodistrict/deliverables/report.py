@@ -177,7 +177,16 @@ def write_report(folder: str | os.PathLike[str], *, pdf: bool = True) -> list[Pa
         stem = report_name(outputs.district, outputs.language)
         written = [write_atomically(target / f"{stem}.html", html.encode("utf-8"))]
         if pdf:
-            written.append(write_atomically(target / f"{stem}.pdf", html_to_pdf(html)))
+            try:
+                document = html_to_pdf(html)
+            except OSError as exc:  # WeasyPrint cannot load Pango: the HTML is the report
+                log.warning(
+                    "no PDF of the report: WeasyPrint cannot run here (%s); install Pango "
+                    "(Debian: apt-get install libpango-1.0-0 libpangoft2-1.0-0) for the PDF",
+                    exc,
+                )
+            else:
+                written.append(write_atomically(target / f"{stem}.pdf", document))
     log.info("report of %s written to %s", outputs.district, target)
     return written
 

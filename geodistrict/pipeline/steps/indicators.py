@@ -21,7 +21,7 @@ from geodistrict import area as area_mod
 from geodistrict.config import DistrictConfig
 from geodistrict.config.models import PopulationConfig
 from geodistrict.errors import ConfigError, SourceError
-from geodistrict.i18n import _
+from geodistrict.i18n import N_, _
 from geodistrict.indicators import OPEN_SPACE_TAGS, district_indicators, open_public_spaces
 from geodistrict.ingest import BaseLayers
 from geodistrict.pipeline.runner import RunContext, Step
@@ -206,7 +206,8 @@ def _run(ctx: RunContext) -> dict[str, Any]:
     wave = getattr(config.surveys, "wave", None)
     table = district_indicators(
         pop["people"], walk_graph=base.walk_graph, area=base.study_area, district=config.title,
-        date=(wave if wave and len(wave) == 10 else date.today().isoformat()),
+        # the survey wave dates the indicators (a month: its first day), else the run day
+        date=(f"{wave}-01" if wave and len(wave) == 7 else wave) or date.today().isoformat(),
         population_source=pop["source"], estimated=pop["estimated"],
         population_date=pop["date"], zones=pop["zones"], transit_stops=base.transit_stops,
         open_spaces=spaces, buildings=base.buildings, streets=base.streets,
@@ -233,7 +234,7 @@ def _check(config: DistrictConfig) -> None:
 
 STEP = Step(
     "indicators",
-    "residents and Agenda 2030 indicators",
+    N_("residents and Agenda 2030 indicators"),
     _run,
     needs=("base", "commercial_units"),
     uses=USES,
