@@ -30,6 +30,8 @@ from corpus import (
     tiny_pbf,
 )
 
+from geodistrict.i18n import use_language
+
 CASES = all_cases()
 FAST = [c for c in CASES if not c.needs_sample]
 SAMPLE = [c for c in CASES if c.needs_sample]
@@ -207,7 +209,7 @@ def test_an_unexpected_exception_is_exit_1_with_a_short_message_and_a_log() -> N
         raise RuntimeError("boom " + "x" * 5000)
     except RuntimeError as exc:
         err = io.StringIO()
-        with redirect_stderr(err):
+        with redirect_stderr(err), use_language("en"):  # Italian by default: 'imprevisto'
             code = _report_bug(exc, verbose=0)
     text = err.getvalue()
     assert code == 1

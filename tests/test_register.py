@@ -227,4 +227,5 @@ def test_sample_pipeline_reports_response_rates_against_the_register(
     assert "conteggiate comunque per comune e settore: 10" in notes
     # The surveys step (run first, its notes not part of --only production) logs every
     # unmatched address of the register with its row.
-    assert "10 unmatched" in caplog.text and "row 215: 'VIA G. ROSSETTI 18'" in caplog.text
+    assert "10 address(es) not found" in caplog.text
+    assert "row 215: 'VIA G. ROSSETTI 18'" in caplog.text

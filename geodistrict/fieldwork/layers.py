@@ -171,7 +171,10 @@ def fieldwork_units(
     if duplicate.any():
         log.info("%d OSM unit(s) already in the last wave by code: left out", int(duplicate.sum()))
     merged = merged[~duplicate.to_numpy()].reset_index(drop=True)
-    table = pd.DataFrame(merged.drop(columns=merged.geometry.name))
+    # every unit is to be checked again: the date of the last wave is not this survey's
+    table = pd.DataFrame(
+        merged.drop(columns=[merged.geometry.name, "survey_date"], errors="ignore")
+    )
     if last_wave is not None and len(last_wave):
         # Fields the merging does not carry (e.g. the notes) come from the last wave by code.
         previous = pd.DataFrame(last_wave.drop(columns=last_wave.geometry.name))
