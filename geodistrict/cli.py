@@ -223,6 +223,28 @@ def _parser() -> argparse.ArgumentParser:
         if name in ("report", "deliverables"):
             deliver.add_argument("--no-pdf", action="store_true", help="HTML only")
 
+    batch = sub.add_parser(
+        "batch",
+        help="run many districts as tasks on Dask distributed (a local cluster by default)",
+    )
+    batch.add_argument("configs", nargs="+", metavar="CONFIG", help="district configurations")
+    batch.add_argument("--out", required=True, help="output root of every district")
+    batch.add_argument("--workers", type=int, default=2, help="local workers (%(default)s)")
+    batch.add_argument("--memory-limit", default="auto", help="per local worker (%(default)s)")
+    batch.add_argument("--scheduler", help="address of a running Dask scheduler instead")
+    batch.add_argument(
+        "--no-read-once", action="store_true", help="each district reads the extract itself"
+    )
+    batch.add_argument(
+        "--areas", help="one district per polygon of this file (with one CONFIG: the base)"
+    )
+    batch.add_argument("--name-field", default="name", help="name field of --areas")
+    batch.add_argument("--prefix", default="", help="prefix of the districts' ids")
+    batch.add_argument(
+        "--keep-surveys", action="store_true", help="keep the base's surveys in every district"
+    )
+    batch.add_argument("--postgis", metavar="DSN", help="then load the results into PostGIS")
+
     compare = sub.add_parser(
         "compare", help="compare two runs (survey waves): change layers, a table and charts"
     )
@@ -607,6 +629,43 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    """Many districts on Dask: exit 0 when all ran, 2 when one failed on bad input, 1 on a bug."""
+    from geodistrict.batch import districts_from_areas, load_districts_postgis, run_districts
+
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (value {args.workers})")
+    configs: list[Any] = list(args.configs)
+    if args.areas:
+        import geopandas as gpd
+
+        from geodistrict import _validate
+
+        if len(configs) != 1:
+            raise ConfigError(f"--areas takes exactly one base CONFIG, got {len(configs)}")
+        _validate.existing_file(args.areas, what="--areas")
+        configs = districts_from_areas(
+            configs[0], gpd.read_file(args.areas), name_field=args.name_field,
+            folder=Path(args.out) / "configurazioni", prefix=args.prefix,
+            keep_surveys=args.keep_surveys,
+        )  # fmt: skip
+    table = run_districts(configs, out=args.out, workers=args.workers,
+                          memory_limit=args.memory_limit, scheduler=args.scheduler,
+                          read_once=not args.no_read_once)  # fmt: skip
+    done = table["status"] == "ok"
+    summary = Path(args.out) / "riepilogo_distretti.csv"
+    message = _("{ok} of {n} districts done; summary in {path}")
+    print(message.format(ok=int(done.sum()), n=len(table), path=summary))
+    for row in table[~done].itertuples():
+        print(f"  {row.district}: {row.error}")
+    if args.postgis and done.any():
+        load_districts_postgis(table.loc[done, "folder"], args.postgis)
+    errors = table.loc[~done, "error"].astype(str)
+    if errors.str.startswith("bug:").any():
+        return 1
+    return EXIT_USER_ERROR if len(errors) else 0
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from geodistrict.errors import InputFileNotFoundError
     from geodistrict.publish import serve
@@ -652,6 +711,7 @@ def _main(argv: Sequence[str] | None) -> int:
         "project": _cmd_deliver,
         "deliverables": _cmd_deliver,
         "compare": _cmd_compare,
+        "batch": _cmd_batch,
     }
     try:
         return commands[args.command](args)

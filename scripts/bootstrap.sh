@@ -70,5 +70,5 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && "$VENV/bin/python" -c '
 fi
 echo "installing geodistrict and its dependencies into $VENV ..."
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
-"$VENV/bin/python" -m pip install --quiet -e ".[dev,maps]"
+"$VENV/bin/python" -m pip install --quiet -e ".[dev,maps,batch]"
 echo "$want" > "$STAMP"
