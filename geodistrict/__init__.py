@@ -144,6 +144,11 @@ _LAZY: dict[str, str] = {
     "resident_points": "geodistrict.population",
     "district_indicators": "geodistrict.indicators",
     "transit_access": "geodistrict.indicators",
+    "run_districts": "geodistrict.batch",
+    "districts_from_areas": "geodistrict.batch",
+    "write_report": "geodistrict.deliverables.report",
+    "write_tables": "geodistrict.deliverables.tables",
+    "write_project": "geodistrict.deliverables.qgis",
 }
 
 # Subpackages reachable as attributes (gd.network, gd.cycling, ...).
@@ -151,10 +156,12 @@ _SUBMODULES = {
     "area", "catalogue", "commerce", "cycling", "hexagons", "ingest", "network", "pipeline",
     "priority", "production", "siting", "store", "taxonomy", "vacancy", "publish", "fieldwork",
     "geocode", "i18n", "monitoring", "regional", "deliverables", "population", "indicators",
+    "batch",
 }  # fmt: skip
 
 if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
     from geodistrict.area import local_crs, study_area
+    from geodistrict.batch import districts_from_areas, run_districts
     from geodistrict.commerce import (
         category_gaps,
         commercial_access,
@@ -182,6 +189,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see of the lazy names
         missing_links,
         origins,
     )
+    from geodistrict.deliverables.qgis import write_project
+    from geodistrict.deliverables.report import write_report
+    from geodistrict.deliverables.tables import write_tables
     from geodistrict.geocode import geocode as geocode_addresses
     from geodistrict.indicators import district_indicators, transit_access
     from geodistrict.ingest import BaseLayers, load_base_layers
@@ -300,6 +310,7 @@ __all__ = [
     "density_raster",
     "destinations",
     "district_indicators",
+    "districts_from_areas",
     "diversity",
     "dm1993_indices",
     "estimate_population",
@@ -344,6 +355,7 @@ __all__ = [
     "resolve_ateco",
     "retail_centres",
     "run",
+    "run_districts",
     "sector_specialisation",
     "sensitivity",
     "service_sites",
@@ -359,6 +371,9 @@ __all__ = [
     "write_comparison",
     "write_density_raster",
     "write_layers",
+    "write_project",
+    "write_report",
+    "write_tables",
     "write_xlsform",
 ]
 
