@@ -5,7 +5,9 @@ nodes carry ``x``/``y`` (projected), ``lon``/``lat``; edges carry ``osmid``
 (the way id), ``length`` in metres, ``geometry``, ``oneway``, ``reversed`` and
 the street tags kept by :data:`geodistrict.sources.osm.STREET_TAGS`. They are
 simplified the osmnx way (interstitial nodes removed) without merging
-different OSM ways, so every edge keeps one way's tags.
+different OSM ways, so every edge keeps one way's tags. The simplification runs
+on edge tables (:mod:`geodistrict.network.simplify`) and gives the very graph
+that osmnx's ``graph_from_gdfs`` + ``simplify_graph`` give (``engine="osmnx"``).
 
 Access rules
 ------------
@@ -35,6 +37,8 @@ import shapely
 from pyproj import CRS
 
 from geodistrict import _validate
+from geodistrict.errors import ParameterError
+from geodistrict.network.simplify import graph_from_tables, simplify_edges
 
 log = logging.getLogger(__name__)
 
@@ -93,46 +97,14 @@ def oneway_direction(segments: pd.DataFrame, mode: Mode) -> pd.Series:
     return pd.Series(direction, index=segments.index, dtype="int8")
 
 
-def build_graph(
-    nodes: gpd.GeoDataFrame,
-    segments: gpd.GeoDataFrame,
-    *,
-    mode: Mode,
-    crs: CRS | str,
-    simplify: bool = True,
-) -> nx.MultiDiGraph:
-    """Build a directed, projected street graph for one travel mode.
+def _directed_edges(
+    nodes: gpd.GeoDataFrame, segments: gpd.GeoDataFrame, *, mode: Mode, crs: CRS | str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, CRS]:
+    """Projected nodes, directed edges of ``mode`` (before simplification) and the CRS.
 
-    Parameters
-    ----------
-    nodes : GeoDataFrame
-        Street nodes indexed by OSM id with ``x``/``y`` in EPSG:4326.
-    segments : GeoDataFrame
-        Street segments (``u``, ``v``, ``osmid``, tag columns), EPSG:4326.
-    mode : {"walk", "bike", "all"}
-        Who travels: selects the segments and the one-way rules.
-    crs : CRS or str
-        Projected working CRS of the graph.
-    simplify : bool, default True
-        Remove interstitial nodes (osmnx's ``simplify_graph``), keeping OSM
-        ways apart.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        osmnx-compatible graph; ``graph.graph`` holds ``crs``, ``mode`` and
-        ``simplified``.
-
-    Examples
-    --------
-    >>> import geodistrict as gd
-    >>> layers = gd.datasets.sample_layers()
-    >>> g = layers.bike_graph
-    >>> g.graph["mode"], g.number_of_edges() > 1000
-    ('bike', True)
+    Edges come as ``graph_from_gdfs`` takes them: ``u``, ``v``, ``key``
+    columns, the forward copies of the usable segments, then the backward ones.
     """
-    import osmnx as ox
-
     target = _validate.projected_crs(crs, what="graph CRS")
     usable = segments[access_mask(segments, mode)]
     direction = oneway_direction(usable, mode)
@@ -163,11 +135,104 @@ def build_graph(
         [direction[direction >= 0].to_numpy() != 0, direction[direction <= 0].to_numpy() != 0]
     )
     edges["key"] = edges.groupby(["u", "v"]).cumcount()
-    edges = gpd.GeoDataFrame(edges, geometry="geometry", crs=target).set_index(["u", "v", "key"])
-    graph = ox.graph_from_gdfs(node_gdf, edges, graph_attrs={"crs": target, "mode": mode})
+    return node_gdf, gpd.GeoDataFrame(edges, geometry="geometry", crs=target), target
+
+
+def _node_order(node_index: pd.Index, edges: pd.DataFrame) -> list[int]:
+    """Node ids in the order ``graph_from_gdfs`` adds them (first appearance in the edges)."""
+    pairs = np.column_stack([edges["u"].to_numpy(), edges["v"].to_numpy()]).reshape(-1)
+    order = pd.unique(pairs).tolist()
+    order.extend(set(node_index) - set(order))  # nodes without edges, as osmnx adds them
+    return order
+
+
+def _build_graph_osmnx(
+    node_gdf: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, crs: CRS, mode: Mode, simplify: bool
+) -> nx.MultiDiGraph:
+    """The reference: osmnx's ``graph_from_gdfs`` + ``simplify_graph`` (slow)."""
+    import osmnx as ox
+
+    indexed = edges.set_index(["u", "v", "key"])
+    graph = ox.graph_from_gdfs(node_gdf, indexed, graph_attrs={"crs": crs, "mode": mode})
     graph.graph["simplified"] = False
     if simplify and graph.number_of_edges() > 0:
         graph = ox.simplify_graph(graph, edge_attrs_differ=["osmid"])
+    return graph
+
+
+def _build_graph_arrays(
+    node_gdf: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, crs: CRS, mode: Mode, simplify: bool
+) -> nx.MultiDiGraph:
+    """The same graph as :func:`_build_graph_osmnx`, simplified on arrays."""
+    order = _node_order(node_gdf.index, edges)
+    node_table = pd.DataFrame(node_gdf.drop(columns=node_gdf.geometry.name)).loc[order]
+    table = pd.DataFrame(edges)[["u", "v", "key", *[c for c in edges.columns
+                                                    if c not in ("u", "v", "key")]]]  # fmt: skip
+    attrs = {"crs": crs, "mode": mode, "simplified": False}
+    if not simplify or len(table) == 0:
+        return graph_from_tables(node_table, table, graph_attrs=attrs)
+    simple = simplify_edges(
+        node_table.index.to_numpy(), table, coords=node_table[["x", "y"]].to_numpy(),
+        edge_attrs_differ=["osmid"],
+    )  # fmt: skip
+    attrs["simplified"] = True
+    return graph_from_tables(
+        node_table.iloc[simple.nodes],
+        simple.edges.drop(columns="merged"),
+        graph_attrs=attrs,
+        key_order=simple.key_order,
+    )
+
+
+def build_graph(
+    nodes: gpd.GeoDataFrame,
+    segments: gpd.GeoDataFrame,
+    *,
+    mode: Mode,
+    crs: CRS | str,
+    simplify: bool = True,
+    engine: Literal["arrays", "osmnx"] = "arrays",
+) -> nx.MultiDiGraph:
+    """Build a directed, projected street graph for one travel mode.
+
+    Parameters
+    ----------
+    nodes : GeoDataFrame
+        Street nodes indexed by OSM id with ``x``/``y`` in EPSG:4326.
+    segments : GeoDataFrame
+        Street segments (``u``, ``v``, ``osmid``, tag columns), EPSG:4326.
+    mode : {"walk", "bike", "all"}
+        Who travels: selects the segments and the one-way rules.
+    crs : CRS or str
+        Projected working CRS of the graph.
+    simplify : bool, default True
+        Remove interstitial nodes (osmnx's ``simplify_graph``), keeping OSM
+        ways apart.
+    engine : {"arrays", "osmnx"}, default "arrays"
+        ``"arrays"`` simplifies the edge table with vectorised code
+        (:mod:`geodistrict.network.simplify`) and builds the graph in one
+        pass; ``"osmnx"`` uses ``graph_from_gdfs`` + ``simplify_graph`` (the
+        reference: the same graph, several times slower).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        osmnx-compatible graph; ``graph.graph`` holds ``crs``, ``mode`` and
+        ``simplified``.
+
+    Examples
+    --------
+    >>> import geodistrict as gd
+    >>> layers = gd.datasets.sample_layers()
+    >>> g = layers.bike_graph
+    >>> g.graph["mode"], g.number_of_edges() > 1000
+    ('bike', True)
+    """
+    if engine not in ("arrays", "osmnx"):
+        raise ParameterError(f"engine must be 'arrays' or 'osmnx', not {engine!r}")
+    node_gdf, edges, target = _directed_edges(nodes, segments, mode=mode, crs=crs)
+    build = _build_graph_arrays if engine == "arrays" else _build_graph_osmnx
+    graph = build(node_gdf, edges, crs=target, mode=mode, simplify=simplify)
     graph.graph["mode"] = mode
     log.info(
         "%s graph: %d nodes, %d edges", mode, graph.number_of_nodes(), graph.number_of_edges()
@@ -188,10 +253,27 @@ def streets_from_graph(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     GeoDataFrame
         Edges with ``u``, ``v``, ``key`` as columns and a fresh RangeIndex.
     """
-    import osmnx as ox
-
     _validate.projected_graph(graph)
-    edges = ox.graph_to_gdfs(graph, nodes=False).reset_index()
+    edges = _edges_frame(graph).reset_index()
     if "reversed" in edges.columns:
         edges = edges[~edges["reversed"].astype(bool)]
     return edges.drop(columns=["reversed"], errors="ignore").reset_index(drop=True)
+
+
+def _edges_frame(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
+    """``osmnx.graph_to_gdfs(graph, nodes=False)``, drawing only the missing geometries."""
+    if graph.number_of_edges() == 0:
+        raise ParameterError(
+            f"the {graph.graph.get('mode', '')} street graph has no edges: no street to list"
+        )
+    u, v, k, data = zip(*graph.edges(keys=True, data=True), strict=True)
+    geometry = [d.get("geometry") for d in data]
+    for i, line in enumerate(geometry):
+        if line is None:  # osmnx's straight line between the end nodes
+            a, b = graph.nodes[u[i]], graph.nodes[v[i]]
+            geometry[i] = shapely.LineString([(a["x"], a["y"]), (b["x"], b["y"])])
+    edges = gpd.GeoDataFrame(data, crs=graph.graph["crs"], geometry=geometry)
+    edges["u"] = u
+    edges["v"] = v
+    edges["key"] = k
+    return edges.set_index(["u", "v", "key"])

@@ -125,23 +125,28 @@ def sample_pbf_path() -> Path:
 # --------------------------------------------------------------------------- tags
 
 
-def _tag_dicts(frame: pd.DataFrame) -> list[dict[str, str]]:
-    """Every row's full tag set: tag columns plus the JSON/dict ``tags`` column."""
+def _tag_dicts_reference(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """Every row's full tag set, one row and one value at a time (the reference for tests)."""
     tag_cols = [c for c in frame.columns if c not in _NON_TAG_COLUMNS]
     records = frame[tag_cols].to_dict("records") if tag_cols else [{} for _ in range(len(frame))]
     extra = frame["tags"] if "tags" in frame.columns else pd.Series([None] * len(frame))
     out: list[dict[str, str]] = []
     for record, more in zip(records, extra, strict=True):
         tags = {str(k): str(v) for k, v in record.items() if isinstance(v, str) or _present(v)}
-        if isinstance(more, str) and more:
-            try:
-                more = json.loads(more)
-            except json.JSONDecodeError:
-                more = None
-        if isinstance(more, dict):
-            tags.update({str(k): str(v) for k, v in more.items() if v is not None})
-        out.append(tags)
+        out.append(_add_json_tags(tags, more))
     return out
+
+
+def _add_json_tags(tags: dict[str, str], more: Any) -> dict[str, str]:
+    """``tags`` updated with the row's ``tags`` column (a JSON string or a dict)."""
+    if isinstance(more, str) and more:
+        try:
+            more = json.loads(more)
+        except json.JSONDecodeError:
+            more = None
+    if isinstance(more, dict):
+        tags.update({str(k): str(v) for k, v in more.items() if v is not None})
+    return tags
 
 
 def _present(value: Any) -> bool:
@@ -150,6 +155,71 @@ def _present(value: Any) -> bool:
     if isinstance(value, float) and np.isnan(value):
         return False
     return not (isinstance(value, list | dict) and not value)
+
+
+def _column_tags(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows of a tag column hold a value, and the values as strings.
+
+    Strings, floats, integers and booleans are handled column-wise; other
+    columns (mixed objects, lists, nullable integers...) value by value, as
+    :func:`_tag_dicts_reference` treats them.
+    """
+    dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.na_value is np.nan:
+        present = column.notna().to_numpy()
+        return present, column.to_numpy(dtype=object)
+    if dtype.kind == "f" and isinstance(dtype, np.dtype):
+        values = column.to_numpy()
+        present = ~np.isnan(values)
+    elif dtype.kind in "iub" and isinstance(dtype, np.dtype):
+        values = column.to_numpy()
+        present = np.ones(len(values), dtype=bool)
+    else:  # boxed as DataFrame.to_dict boxes them, then checked one by one
+        boxed = list(column.reset_index(drop=True).to_dict().values())
+        present = np.fromiter(
+            (isinstance(v, str) or _present(v) for v in boxed), dtype=bool, count=len(boxed)
+        )
+        strings = np.full(len(boxed), None, dtype=object)
+        strings[:] = [str(v) if keep else None for v, keep in zip(boxed, present, strict=True)]
+        return present, strings
+    strings = np.full(len(values), None, dtype=object)
+    strings[present] = [str(v) for v in values[present].tolist()]
+    return present, strings
+
+
+def _tag_dicts(frame: pd.DataFrame) -> list[dict[str, str]]:
+    """Every row's full tag set: tag columns plus the JSON/dict ``tags`` column.
+
+    Column by column: each tag column's present values are found at once, and
+    the rows that share the same set of present columns get their dicts from
+    one ``zip``; only the ``tags`` JSON is read row by row. Equal to
+    :func:`_tag_dicts_reference`.
+    """
+    n = len(frame)
+    tag_cols = [c for c in frame.columns if c not in _NON_TAG_COLUMNS]
+    out: list[dict[str, str]] = [{} for _ in range(n)]
+    if tag_cols and n:
+        found = [_column_tags(frame[c]) for c in tag_cols]
+        mask = np.column_stack([f[0] for f in found])
+        patterns, codes = np.unique(np.packbits(mask, axis=1), axis=0, return_inverse=True)
+        codes = np.asarray(codes).reshape(-1)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(patterns)))])
+        for g in range(len(patterns)):
+            rows = order[bounds[g] : bounds[g + 1]]
+            used = np.flatnonzero(mask[rows[0]])
+            if not len(used):
+                continue
+            keys = [str(tag_cols[j]) for j in used]
+            values = [found[j][1][rows].tolist() for j in used]
+            for r, vals in zip(rows.tolist(), zip(*values, strict=True), strict=True):
+                out[r] = dict(zip(keys, vals, strict=True))
+    if "tags" in frame.columns:
+        extra = frame["tags"].to_numpy(dtype=object)
+        for r in np.flatnonzero(np.fromiter((isinstance(v, str | dict) for v in extra),
+                                            dtype=bool, count=n)).tolist():  # fmt: skip
+            _add_json_tags(out[r], extra[r])
+    return out
 
 
 def column_name(tag: str) -> str:
