@@ -50,4 +50,9 @@ def italian_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # Run by Debian's system Python with PyQGIS, not collected (nor imported for doctests) here.
-collect_ignore = ["qgis_probe.py", "fieldwork_probe.py", "qgis_project_probe.py"]
+collect_ignore = [
+    "qgis_probe.py",
+    "fieldwork_probe.py",
+    "qgis_project_probe.py",
+    "qgis_tiles_probe.py",
+]
