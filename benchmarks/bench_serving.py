@@ -1,14 +1,20 @@
-"""Load-test the OGC API service on loopback: GeoParquet vs PostGIS.
+"""Load-test the OGC API service on loopback: GeoParquet vs PostGIS (vs TiPg).
 
 Publishes the sample district (both stores), starts ``geodistrict serve`` for
-each, and sends a bounded number of requests at 1, 8 and 32 concurrent clients
-to ``items?limit=100`` and ``items?limit=1000`` of the largest layer (and to
-the ``rank-vacant-units`` process when it is published).  Prints requests per
-second, p50/p95 latency and the error count (anything but HTTP 200).
+each (and, with ``--stock``, the GeoParquet files behind pygeoapi's stock
+``Parquet`` provider; with ``--tipg PYTHON``, TiPg on the same PostGIS tables,
+run by that interpreter), all at once, and sends a bounded number of
+requests at each client count to ``items?limit=100`` and ``items?limit=1000``
+of the largest layer (and to the ``rank-vacant-units`` process when it is
+published).  The servers take turns cell by cell, so a change in the
+machine's load touches all of them alike.  Prints requests per second,
+p50/p95 latency, the error count (anything but HTTP 200) and the 1-minute
+load average before each cell.
 
 Run from the repository root, with PostGIS up (``bash scripts/postgis.sh``)::
 
-    .venv/bin/python benchmarks/bench_serving.py [--requests 200] [--workers 2]
+    .venv/bin/python benchmarks/bench_serving.py [--requests 200] [--workers 2] \\
+        [--clients 8,32] [--stock] [--tipg /path/to/venv/bin/python]
 
 Client and server share the machine's cores, so the figures are a lower bound
 of what the server does alone.
@@ -19,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import signal
 import socket
 import statistics
@@ -30,7 +37,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import geodistrict as gd
@@ -47,8 +54,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _wait(url: str) -> None:
+    for _ in range(480):
+        try:
+            with urllib.request.urlopen(url, timeout=30):
+                return
+        except OSError:  # refused, reset or timed out while the workers start
+            time.sleep(0.25)
+    raise RuntimeError(f"{url} did not answer")
+
+
+@contextmanager
+def _running(cmd: list[str], env: dict[str, str] | None = None) -> Iterator[None]:
+    process = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        env=env,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
 @contextmanager
 def _server(district: Path, store: str, workers: int) -> Iterator[str]:
+    """``geodistrict serve`` of the district from ``store``: geoparquet, postgis or stock."""
     port = _free_port()
     target = Path(tempfile.mkdtemp(prefix=f"bench-{store}-"))
     cmd = [sys.executable, "-m", "geodistrict.cli", "publish", str(district), "--to",
@@ -56,23 +87,33 @@ def _server(district: Path, store: str, workers: int) -> Iterator[str]:
     if store == "postgis":
         cmd += ["--postgis", DSN]
     subprocess.run(cmd, check=True, capture_output=True)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "geodistrict.cli", "serve", "--config",
-         str(target / "pygeoapi.yml"), "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+    if store == "stock":  # pygeoapi's own Parquet provider on the same files
+        config = target / "pygeoapi.yml"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(
+            text.replace("geodistrict.publish.providers.GeoParquetProvider", "Parquet"),
+            encoding="utf-8",
+        )
+    config = target / "pygeoapi.yml"
+    serve = [sys.executable, "-m", "geodistrict.cli", "serve", "--config", str(config),
+             "--port", str(port), "--workers", str(workers)]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                with urllib.request.urlopen(f"{url}/conformance?f=json", timeout=5):
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.25)
+    with _running(serve):
+        _wait(f"{url}/conformance?f=json")
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
+
+
+@contextmanager
+def _tipg(python: str, schema: str, workers: int) -> Iterator[str]:
+    """TiPg (uvicorn) serving the PostGIS schema the publication loaded."""
+    port = _free_port()
+    env = dict(os.environ, DATABASE_URL=DSN, TIPG_DB_SCHEMAS=json.dumps([schema]))
+    cmd = [python, "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port",
+           str(port), "--workers", str(workers), "--log-level", "warning"]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with _running(cmd, env):
+        _wait(f"{url}/collections")
+        yield url
 
 
 def _one(url: str, body: bytes | None) -> tuple[float, bool]:
@@ -103,41 +144,71 @@ def _load(url: str, body: bytes | None, clients: int, total: int) -> dict[str, f
     }
 
 
+def _number_matched(url: str) -> int | None:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        body = json.load(response)
+    value = body.get("numberMatched")
+    return int(value) if value is not None else None
+
+
 def main() -> None:
     """Run the load test and print a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=200, help="requests per cell")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--clients", default="8,32", help="client counts, comma-separated")
+    parser.add_argument("--stock", action="store_true", help="also pygeoapi's Parquet provider")
+    parser.add_argument("--tipg", metavar="PYTHON", help="an interpreter with tipg and uvicorn")
+    parser.add_argument("--no-process", action="store_true", help="skip rank-vacant-units")
     args = parser.parse_args()
+    clients = [int(c) for c in args.clients.split(",")]
 
     out = Path(tempfile.mkdtemp(prefix="bench-serving-"))
     result = gd.run(gd.load_config(ROOT / "config" / "sample.yml"), out=out)
     layers = result.manifest["layers"]
     largest = max(layers, key=lambda name: layers[name]["features"])
-    print(f"largest layer: {largest} ({layers[largest]['features']} features); "
-          f"{args.requests} requests per cell; gunicorn workers: {args.workers}\n")  # fmt: skip
-    print("| store | request | clients | req/s | p50 ms | p95 ms | errors |")
-    print("|---|---|---:|---:|---:|---:|---:|")
-    for store in ("geoparquet", "postgis"):
-        with _server(result.folder, store, args.workers) as url:
-            targets: list[tuple[str, str, bytes | None]] = [
-                (f"items?limit={n}", f"{url}/collections/sample-{largest}/items?f=json&limit={n}",
-                 None) for n in (100, 1000)
-            ]  # fmt: skip
-            with urllib.request.urlopen(f"{url}/processes?f=json", timeout=30) as response:
-                processes = {p["id"] for p in json.load(response).get("processes", [])}
-            if "rank-vacant-units" in processes:
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; largest layer: {largest} "
+          f"({layers[largest]['features']} features); {args.requests} requests per cell; "
+          f"server workers: {args.workers}\n")  # fmt: skip
+    stores = ["geoparquet", "postgis"] + (["stock"] if args.stock else [])
+    with ExitStack() as stack:
+        urls = {s: stack.enter_context(_server(result.folder, s, args.workers)) for s in stores}
+        targets: dict[str, list[tuple[str, str, bytes | None]]] = {}
+        for store, url in urls.items():
+            items = f"{url}/collections/sample-{largest}/items?f=json"
+            targets[store] = [
+                (f"items?limit={n}", f"{items}&limit={n}", None) for n in (100, 1000)
+            ]
+            print(f"{store}: numberMatched {_number_matched(f'{items}&limit=1')}")
+            if not args.no_process and store != "stock":
                 body = json.dumps({"inputs": {"district": "sample"}}).encode()
-                targets.append(
+                targets[store].append(
                     ("rank-vacant-units", f"{url}/processes/rank-vacant-units/execution", body)
                 )
-            for label, target, body in targets:
-                _one(target, body)  # warm up
-                for clients in (1, 8, 32):
-                    row = _load(target, body, clients, args.requests)
-                    print(f"| {store} | {label} | {clients} | {row['rps']:.1f} | "
-                          f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['errors']} |",
-                          flush=True)  # fmt: skip
+        if args.tipg:
+            url = stack.enter_context(_tipg(args.tipg, "gd_sample", args.workers))
+            items = f"{url}/collections/gd_sample.{largest}/items?f=geojson"
+            targets["tipg"] = [
+                (f"items?limit={n}", f"{items}&limit={n}", None) for n in (100, 1000)
+            ]
+            print(f"tipg: numberMatched {_number_matched(f'{items}&limit=1')}")
+        print("\n| request | clients | server | req/s | p50 ms | p95 ms | errors | load 1 min |")
+        print("|---|---:|---|---:|---:|---:|---:|---:|")
+        labels = list(dict.fromkeys(label for t in targets.values() for label, _, _ in t))
+        for label in labels:
+            for store in targets:
+                for _, target, body in (t for t in targets[store] if t[0] == label):
+                    _one(target, body)  # warm up: snapshot, plugin, connection pool
+                    _one(target, body)
+            for n in clients:
+                for store in targets:
+                    for _, target, body in (t for t in targets[store] if t[0] == label):
+                        load = os.getloadavg()[0]
+                        row = _load(target, body, n, args.requests)
+                        print(f"| {label} | {n} | {store} | {row['rps']:.1f} | "
+                              f"{row['p50_ms']:.0f} | {row['p95_ms']:.0f} | {row['errors']} | "
+                              f"{load:.1f} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -152,6 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--url", default=None, help="public base URL of the service")
     publish.add_argument("--port", type=int, default=5000, help="port (default: %(default)s)")
     publish.add_argument(
+        "--tiles",
+        action="store_true",
+        help="also cut vector tiles (OGC API - Tiles, MVT) of the line and polygon layers; "
+        "with --postgis PostGIS makes them on request",
+    )
+    publish.add_argument(
         "--postgis",
         metavar="DSN",
         help="load the layers into PostGIS (postgresql://user:pw@host:port/db) and serve them "
@@ -500,6 +506,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         jobs_dir=target.resolve() / "jobs",
         jobs_max_age_hours=args.jobs_max_age,
         jobs_max_mb=args.jobs_max_mb,
+        tiles_dir=target.resolve() / "tiles" if args.tiles else None,
     )
     path = write_pygeoapi_config(config, target, secrets=secrets or None)
     n = len(config["resources"])

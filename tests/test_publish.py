@@ -731,3 +731,162 @@ def test_density_raster_is_served_as_a_coverage(
             original.crs,
         )
         assert np.allclose(served.read(), original.read(), equal_nan=True)
+
+
+# ---------------------------------------------------------------- the GeoParquet provider
+# In-process: the provider that pygeoapi builds per request, against ground truth read
+# with geopandas, both from the in-memory snapshot and scanning the file (a file over
+# GEODISTRICT_SERVE_CACHE_MB is scanned with the filters pushed down to pyarrow).
+
+
+@pytest.fixture(scope="module")
+def provider_defs(district: Path) -> dict[str, dict[str, Any]]:
+    from geodistrict.publish.config import pygeoapi_config
+
+    resources = pygeoapi_config([district])["resources"]
+    return {
+        name.removeprefix("sample-"): res["providers"][0]
+        for name, res in resources.items()
+        if res.get("type") == "collection" and res["providers"][0]["type"] == "feature"
+    }
+
+
+@pytest.fixture(params=["snapshot", "scan"])
+def serving_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    from geodistrict.publish import snapshots
+
+    snapshots.clear()
+    if request.param == "scan":
+        monkeypatch.setenv(snapshots.CACHE_ENV, "0")
+    yield request.param
+    snapshots.clear()
+
+
+def _query(pdef: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    from geodistrict.publish.providers import GeoParquetProvider
+
+    args: dict[str, Any] = {"offset": 0, "limit": 10, "resulttype": "results", "bbox": [],
+                            "datetime_": None, "properties": [], "select_properties": [],
+                            "skip_geometry": False, "crs_transform_spec": None}  # fmt: skip
+    return GeoParquetProvider(dict(pdef)).query(**(args | kwargs))
+
+
+def test_parquet_counts_and_pages_are_the_layers(
+    district: Path, provider_defs: dict[str, dict[str, Any]], serving_mode: str
+) -> None:
+    manifest = gd.read_manifest(district)["layers"]
+    for layer, pdef in provider_defs.items():
+        truth = gpd.read_parquet(pdef["data"]["source"])
+        assert manifest[layer]["features"] == len(truth)
+        hits = _query(pdef, resulttype="hits")
+        assert hits["numberMatched"] == len(truth), (layer, serving_mode)
+        ids: list[int] = []
+        for offset in range(0, len(truth) + 1, 700):
+            page = _query(pdef, offset=offset, limit=700, skip_geometry=True)
+            assert page["numberMatched"] == len(truth), (layer, offset)
+            ids += [int(f["id"]) for f in page["features"]]
+        assert ids == truth["fid"].tolist(), (layer, serving_mode)
+
+
+def _corner_boxes(frame: gpd.GeoDataFrame) -> list[tuple[float, float, float, float]]:
+    """1 m boxes inside a feature's bounds but off the feature (a bounds test is not enough)."""
+    from shapely.geometry import box
+
+    boxes = []
+    for minx, miny, _, _ in frame.bounds.itertuples(index=False):
+        corner = (minx, miny, minx + 1, miny + 1)
+        overlapping = frame.bounds.query(
+            f"minx <= {corner[2]} and maxx >= {corner[0]} and miny <= {corner[3]} "
+            f"and maxy >= {corner[1]}"
+        )
+        if len(overlapping) > frame.intersects(box(*corner)).sum():
+            boxes.append(corner)
+        if len(boxes) == 2:
+            break
+    return boxes
+
+
+def test_parquet_bbox_and_property_filters_equal_geopandas(
+    provider_defs: dict[str, dict[str, Any]], serving_mode: str
+) -> None:
+    from shapely.geometry import box
+
+    for layer in ("streets", "buildings", "pois", "landuse"):
+        pdef = provider_defs[layer]
+        frame = gpd.read_parquet(pdef["data"]["source"])
+        west, south, east, north = frame.total_bounds
+        for bounds in [
+            (west, south, (west + east) / 2, (south + north) / 2),
+            ((west + east) / 2 - 150, (south + north) / 2 - 150, (west + east) / 2 + 150,
+             (south + north) / 2 + 150),
+            (east + 10, north + 10, east + 20, north + 20),  # nothing there
+            *_corner_boxes(frame),
+        ]:  # fmt: skip
+            expected = frame[frame.intersects(box(*bounds))]
+            body = _query(pdef, bbox=list(bounds), limit=100000)
+            assert body["numberMatched"] == len(expected), (layer, bounds)
+            assert [int(f["id"]) for f in body["features"]] == expected["fid"].tolist()
+            page = _query(pdef, bbox=list(bounds), offset=3, limit=5)
+            assert [int(f["id"]) for f in page["features"]] == expected["fid"].tolist()[3:8]
+            assert page["numberMatched"] == len(expected)
+    streets = provider_defs["streets"]
+    frame = gpd.read_parquet(streets["data"]["source"])
+    for value in (True, False):
+        body = _query(streets, properties=[("walk", "true" if value else "false")], limit=100000)
+        expected = frame[frame["walk"] == value]
+        assert 0 < len(expected) < len(frame)
+        assert body["numberMatched"] == len(expected)
+        assert [int(f["id"]) for f in body["features"]] == expected["fid"].tolist()
+    highway = str(frame["highway"].mode()[0])
+    west, south, east, north = frame.total_bounds
+    bounds = (west, south, (west + east) / 2, north)
+    body = _query(streets, properties=[("highway", highway)], bbox=list(bounds), limit=100000)
+    expected = frame[(frame["highway"] == highway) & frame.intersects(box(*bounds))]
+    assert len(expected) > 0
+    assert [int(f["id"]) for f in body["features"]] == expected["fid"].tolist()
+    assert body["numberMatched"] == len(expected)
+
+
+def test_parquet_features_equal_pygeoapis_own_provider(
+    provider_defs: dict[str, dict[str, Any]], serving_mode: str
+) -> None:
+    """Same features (ids, properties, coordinates to the bit) as pygeoapi's stock
+    Parquet provider, in CRS84, EPSG:4326 (lat, lon) and the storage CRS."""
+    from pygeoapi.crs import create_crs_transform_spec
+    from pygeoapi.provider.parquet import ParquetProvider
+    from pygeoapi.util import to_json
+
+    from geodistrict.publish.providers import _served_feature
+
+    for layer, pdef in provider_defs.items():
+        stock = ParquetProvider(dict(pdef, name="Parquet"))
+        for crs in (None, "http://www.opengis.net/def/crs/EPSG/0/4326", pdef["storage_crs"]):
+            spec = create_crs_transform_spec(pdef, crs)
+            for offset, limit, select in ((0, 100, []), (5, 7, ["fid"])):
+                kwargs = {"offset": offset, "limit": limit, "crs_transform_spec": spec}
+                theirs = stock.query(**kwargs, select_properties=list(select))["features"]
+                ours = _query(pdef, **kwargs, select_properties=list(select))["features"]
+                expected = [_served_feature(f) for f in theirs]
+                assert json.loads(to_json({"f": ours})) == json.loads(to_json({"f": expected})), (
+                    layer, crs, offset
+                )  # fmt: skip
+
+
+def test_parquet_serves_a_new_file_version_at_once(
+    district: Path, provider_defs: dict[str, dict[str, Any]], tmp_path: Path, serving_mode: str
+) -> None:
+    pdef = provider_defs["pois"]
+    frame = gpd.read_parquet(pdef["data"]["source"])
+    for name, part in (("a", frame), ("b", frame.iloc[:40])):
+        part.to_parquet(tmp_path / f"{name}.parquet", write_covering_bbox=True)
+    link = tmp_path / "current.parquet"
+    link.symlink_to(tmp_path / "a.parquet")
+    served = dict(pdef, data={"source": str(link)})
+    assert _query(served)["numberMatched"] == len(frame)
+    link.unlink()
+    link.symlink_to(tmp_path / "b.parquet")  # a later run switches the link
+    assert _query(served)["numberMatched"] == 40
+    frame.iloc[:12].to_parquet(tmp_path / "b.parquet", write_covering_bbox=True)  # rewritten
+    body = _query(served, limit=100)
+    assert body["numberMatched"] == 12
+    assert [int(f["id"]) for f in body["features"]] == frame["fid"].tolist()[:12]

@@ -171,6 +171,8 @@ def pygeoapi_config(
     jobs_dir: str | os.PathLike[str] | None = None,
     jobs_max_age_hours: float = DEFAULT_MAX_AGE_HOURS,
     jobs_max_mb: float = DEFAULT_MAX_MB,
+    tiles_dir: str | os.PathLike[str] | None = None,
+    tile_zooms: tuple[int, int] = (10, 16),
 ) -> dict[str, Any]:
     """Build a pygeoapi configuration publishing every layer of district outputs.
 
@@ -195,6 +197,15 @@ def pygeoapi_config(
         How long asynchronous job results are kept (default 24 h) and how much
         room they may take together (default 200 MB); synchronous executions
         are never stored (:class:`geodistrict.publish.jobs.JobManager`).
+    tiles_dir : path-like, optional
+        Write pre-built vector tiles (MVT) of every line and polygon layer into
+        ``tiles_dir/<district>/<layer>/`` (:func:`geodistrict.publish.tiles.write_tiles`)
+        and serve them as OGC API - Tiles (pygeoapi's ``MVT-tippecanoe``
+        provider) beside the features; with ``postgis_dsn``, nothing is written and
+        PostGIS makes the tiles on request (pygeoapi's ``MVT-postgresql``
+        provider).  Default: no tiles.
+    tile_zooms : (int, int)
+        Lowest and highest zoom level of those tiles (default 10-16).
 
     Returns
     -------
@@ -214,6 +225,23 @@ def pygeoapi_config(
             db = {"data": settings, "schema": schema_name(district)}
         for name, entry in manifest["layers"].items():
             resources[f"{district}-{name}"] = _collection(folder, manifest, entry, db)
+        if tiles_dir is not None:
+            from geodistrict.publish import tiles
+
+            if db:  # made by PostGIS on request
+                for name in tiles.tileable_layers(manifest):
+                    feature = resources[f"{district}-{name}"]["providers"][0]
+                    resources[f"{district}-{name}"]["providers"].append(
+                        tiles.postgis_tile_provider(
+                            feature["data"], name, feature["storage_crs"], tile_zooms
+                        )
+                    )
+            else:  # pre-built from the GeoParquet files
+                written = tiles.write_tiles(folder, Path(tiles_dir) / district, zooms=tile_zooms)
+                for name, path in written.items():
+                    resources[f"{district}-{name}"]["providers"].append(
+                        tiles.tile_provider(path, tile_zooms)
+                    )
         for entry in manifest.get("rasters", {}).values():
             resources[f"{district}-{Path(entry['file']).stem}"] = _coverage(
                 folder, manifest, entry
