@@ -53,8 +53,10 @@ def _grid(side: int) -> dict[str, np.ndarray]:
     length = rng.uniform(70, 110, len(u))
     units = rng.choice(ids, side * side // 3)
     codes = rng.integers(0, CATEGORIES, len(units))
-    return {"x": x, "y": y, "u": np.concatenate([u, v]), "v": np.concatenate([v, u]),
-            "length": np.concatenate([length, length]), "units": units, "codes": codes}  # fmt: skip
+    return {
+        "x": x, "y": y, "u": np.concatenate([u, v]), "v": np.concatenate([v, u]),
+        "length": np.concatenate([length, length]), "units": units, "codes": codes,
+    }  # fmt: skip
 
 
 def _geodistrict(grid: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -136,10 +138,13 @@ def main() -> None:
             rows.append((side * side, result, same))
             g = result["geodistrict"]
             p = result.get("pandana")
-            print(f"| {side * side:,} | {g['seconds']:.2f} | {g['peak_mib']:.0f} | "
-                  + (f"{p['seconds']:.2f} | {p['peak_mib']:.0f} | {p['seconds'] / g['seconds']:.1f}x"
-                     if p else "- | - | -")
-                  + f" | {same or '-'} |", flush=True)  # fmt: skip
+            peer = (
+                f"{p['seconds']:.2f} | {p['peak_mib']:.0f} | {p['seconds'] / g['seconds']:.1f}x"
+                if p
+                else "- | - | -"
+            )
+            print(f"\n| {side * side:,} | {g['seconds']:.2f} | {g['peak_mib']:.0f} | {peer} | "
+                  f"{same or '-'} |", flush=True)  # fmt: skip
     for method in ("geodistrict", "pandana"):
         ran = [(n, r[method]["seconds"]) for n, r, _ in rows if method in r]
         if len(ran) >= 2:
