@@ -14,7 +14,9 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 # Files whose tests start servers, QGIS or notebooks: the integration tests.
-_INTEGRATION = {"test_publish.py", "test_qgis.py", "test_notebooks.py", "test_cli.py", "test_web.py"}
+_INTEGRATION = {
+    "test_publish.py", "test_qgis.py", "test_notebooks.py", "test_cli.py", "test_web.py",
+}  # fmt: skip
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -173,7 +173,9 @@ def test_second_waves_of_the_samples_read_and_dated() -> None:
 
 def _wave2_config():  # type: ignore[no-untyped-def]
     config = gd.load_config(ROOT / "config" / "piana_rotaliana.yml")
-    surveys = config.surveys.model_copy(update={"vacant_units": PIANA / "locali_sfitti_2026.csv"})
+    surveys = config.surveys.model_copy(
+        update={"vacant_units": PIANA / "locali_sfitti_2026.csv", "wave": "2026-10"}
+    )
     return config.model_copy(update={"surveys": surveys})
 
 

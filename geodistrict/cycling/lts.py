@@ -432,8 +432,8 @@ def add_lts(
     >>> scored = add_lts(g)
     >>> {d["lts"] for _, _, d in scored.edges(data=True)}, "lts" in g.edges[0, 1, 0]
     ({2}, False)
-    >>> scored.graph["lts_warnings"][0][:38]
-    'no edge carries cycleway, cycleway:lef'
+    >>> scored.graph["lts_warnings"][0][:38]  # in the current language (Italian by default)
+    'nessun tratto ha i tag cycleway, cycle'
     """
     _validate.projected_graph(graph, what="bike graph")
     rows = [data for _, _, data in graph.edges(data=True)]

@@ -233,7 +233,7 @@ def district_indicators(
     ...     population_source="estimate", estimated=True, transit_stops=layers.transit_stops)
     >>> round(float(table.set_index("indicator").loc["residents", "value"]), 6)
     9000.0
-    >>> 0 <= table.set_index("indicator").loc["sdg_11_2_1", "value"] <= 100
+    >>> bool(0 <= table.set_index("indicator").loc["sdg_11_2_1", "value"] <= 100)
     True
     """
     _validate.projected_frame(people, what="residents")
