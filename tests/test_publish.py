@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import pyogrio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from servers import serving
 from shapely.geometry import shape
 
 import geodistrict as gd
@@ -158,40 +158,9 @@ def server(
     env = {**os.environ, **read_secrets(target)}
     checked = subprocess.run(validate, capture_output=True, text=True, check=False, env=env)
     assert checked.returncode == 0 and "Valid configuration" in checked.stdout, checked
-    log = target / "server.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "geodistrict.cli",
-            "serve",
-            "--config",
-            str(target / "pygeoapi.yml"),
-            "--port",
-            str(port),
-        ],
-        # A file, not a pipe: an unread pipe fills up and blocks the server's logging.
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    STORE_OF[url] = request.param
-    try:
-        for _ in range(240):  # bounded wait for gunicorn to answer
-            try:
-                if _get(f"{url}/conformance?f=json")[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.25)
-        else:
-            pytest.fail("the server did not start")
+    with serving(target / "pygeoapi.yml", port, attempts=240) as url:
+        STORE_OF[url] = request.param
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def _gpkg(district: Path, layer: str) -> gpd.GeoDataFrame:

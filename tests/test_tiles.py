@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ import geopandas as gpd
 import mapbox_vector_tile
 import pytest
 import shapely
+from servers import serving
 from test_publish import _free_port, _get, _postgis_dsn
 
 import geodistrict as gd
@@ -152,28 +151,8 @@ def tile_server(
                              capture_output=True, text=True, check=False,
                              env={**os.environ, **secrets})  # fmt: skip
     assert checked.returncode == 0 and "Valid configuration" in checked.stdout, checked
-    log = target / "server.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "geodistrict.cli", "serve", "--config", str(path), "--port",
-         str(port)],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if _get(f"{url}/conformance?f=json")[0] == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.25)
-        else:
-            pytest.fail("the server did not start")
+    with serving(path, port, attempts=240) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def _a_tile(sample_output: Path, layer: str, z: int) -> tuple[int, int, set[int]]:

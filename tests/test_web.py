@@ -18,7 +18,6 @@ import io
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from servers import serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -90,38 +90,8 @@ def _serve(folder: Path, target: Path) -> Iterator[str]:
                "--to", str(target), "--port", str(port)]  # fmt: skip
     done = subprocess.run(publish, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    log = target / "server.log"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "geodistrict.cli",
-            "serve",
-            "--config",
-            str(target / "pygeoapi.yml"),
-            "--port",
-            str(port),
-        ],
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(480):  # bounded wait for gunicorn to answer
-            try:
-                if _status(f"{url}/conformance?f=json") == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.25)
-        else:
-            pytest.fail("the server did not start")
+    with serving(target / "pygeoapi.yml", port) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
