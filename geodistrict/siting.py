@@ -2,17 +2,17 @@
 
 Church & ReVelle (1974): choose ``k`` of the candidate sites so that the
 weight of the demand points within ``radius`` of a chosen site is largest.
-Solved exactly with spopt's ``MCLP`` and PuLP's bundled CBC solver; when the
-solver is missing or fails, a greedy heuristic (each pick adds the most
-uncovered weight) gives a (1 - 1/e)-approximation, and the result says which
-method was used. Info points (cycling) and shared-service sites (production)
-both use it.
+Solved exactly as the textbook integer programme (the formulation of spopt's
+``MCLP``) with the HiGHS solver that SciPy ships (:func:`scipy.optimize.milp`);
+when the solver fails or hits its time limit, a greedy heuristic (each pick
+adds the most uncovered weight) gives a (1 - 1/e)-approximation, and the result
+says which method was used. Info points (cycling) and shared-service sites
+(production) both use it.
 """
 
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 from typing import Literal
 
@@ -38,7 +38,7 @@ class CoveringResult:
     gains : list of float
         Weight newly covered by each site, in that order.
     solver : str
-        ``"spopt MCLP (CBC)"`` or ``"greedy"``.
+        ``"MCLP (HiGHS)"`` or ``"greedy"``.
     """
 
     sites: list[int]
@@ -46,19 +46,47 @@ class CoveringResult:
     solver: str
 
 
-def _exact(cost: np.ndarray, weights: np.ndarray, radius: float, k: int) -> list[int]:
-    import pulp
-    from spopt.locate import MCLP
+#: Solver time limit (s): beyond it the greedy heuristic answers instead.
+EXACT_TIME_LIMIT_S = 60.0
+EXACT_SOLVER = "MCLP (HiGHS)"
 
-    with warnings.catch_warnings():
-        # PuLP 3 deprecates the bundled-CBC API that it still ships and uses.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        solver = pulp.PULP_CBC_CMD(msg=False)
-        if not solver.available():
-            raise RuntimeError("PuLP's bundled CBC solver is not available")
-        model = MCLP.from_cost_matrix(cost, weights, service_radius=radius, p_facilities=k)
-        model.solve(solver)
-    return [i for i, var in enumerate(model.fac_vars) if (var.value() or 0) > 0.5]
+
+def _exact(cost: np.ndarray, weights: np.ndarray, radius: float, k: int) -> list[int]:
+    """Solve the MCLP integer programme; the chosen candidate columns.
+
+    Variables: ``y_j`` (site ``j`` chosen, binary) and ``z_i`` (demand ``i``
+    covered, in [0, 1]: it takes an integer value at the optimum because its
+    only upper bound is a sum of binaries).  Maximise ``sum w_i z_i`` subject to
+    ``z_i <= sum_{j covers i} y_j`` and ``sum y_j = k``.  Demand that no
+    candidate covers, or that weighs nothing, cannot change the choice and is
+    left out of the programme.
+    """
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    cover = cost <= radius
+    useful = cover.any(axis=1) & (weights > 0)
+    cover, w = cover[useful], weights[useful]
+    n_demand, n_sites = cover.shape
+    # Columns: y (n_sites) then z (n_demand); minimise -w.z.
+    objective = np.concatenate([np.zeros(n_sites), -w])
+    rows = sparse.hstack([-sparse.csr_matrix(cover, dtype=float), sparse.eye(n_demand)])
+    count = np.concatenate([np.ones(n_sites), np.zeros(n_demand)])[None, :]
+    constraints = [
+        LinearConstraint(rows, -np.inf, 0.0),
+        LinearConstraint(count, k, k),
+    ]
+    integrality = np.concatenate([np.ones(n_sites), np.zeros(n_demand)])
+    result = milp(
+        objective,
+        constraints=constraints,
+        integrality=integrality,
+        bounds=Bounds(0, 1),
+        options={"time_limit": EXACT_TIME_LIMIT_S},
+    )
+    if result.status != 0 or result.x is None:
+        raise RuntimeError(f"HiGHS did not solve the MCLP: {result.message}")
+    return [int(j) for j in np.flatnonzero(result.x[:n_sites] > 0.5)]
 
 
 def maximal_covering(
@@ -114,7 +142,7 @@ def maximal_covering(
     if method != "greedy":
         try:
             chosen = _exact(cost, weights, radius, k)
-            solver = "spopt MCLP (CBC)"
+            solver = EXACT_SOLVER
         except Exception as exc:  # any solver failure: fall back, and say so
             if method == "exact":
                 raise

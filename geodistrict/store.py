@@ -157,20 +157,27 @@ def finite_or_null(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         values = out[col]
         if pd.api.types.is_float_dtype(values.dtype):
             finite = np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
-            out[col] = values.where(finite)
+            if not finite.all():
+                out[col] = values.where(finite)
         elif values.dtype == object:
-            out[col] = values.map(
-                lambda v: None if isinstance(v, float) and not math.isfinite(v) else v
-            ).astype(object)
+            cells = values.to_numpy()
+            bad = np.fromiter(
+                (isinstance(v, float) and not math.isfinite(v) for v in cells), bool, len(cells)
+            )
+            if bad.any():
+                cells = cells.copy()
+                cells[bad] = None
+                out[col] = pd.Series(cells, index=out.index, dtype=object)
     return out
 
 
-def _served(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _served(gdf: gpd.GeoDataFrame, *, finite: bool = False) -> gpd.GeoDataFrame:
     """The frame as served: ``fid`` first, OSM ids as text, non-finite numbers as null.
 
-    ``fid`` is the GeoPackage feature id; see :func:`finite_or_null`.
+    ``fid`` is the GeoPackage feature id; see :func:`finite_or_null` (skipped when
+    ``finite`` says the frame went through it already).
     """
-    served = finite_or_null(gdf)
+    served = gdf.copy() if finite else finite_or_null(gdf)
     for col in SERVED_AS_TEXT:
         if col in served.columns:
             # object dtype: pandas 3 would store a list of str as Arrow large_string.
@@ -482,7 +489,7 @@ class OutputTransaction:
                 target.unlink(missing_ok=True)
                 # fid matches the GeoPackage's feature ids (1..n), so both stores share
                 # ids; the bbox covering column (GeoParquet 1.1) lets servers filter by bbox.
-                _served(plain).to_parquet(
+                _served(plain, finite=True).to_parquet(
                     target, index=False, schema_version="1.1.0", write_covering_bbox=True
                 )
                 _stamp_parquet(target, entry)

@@ -283,7 +283,7 @@ def test_info_points_cover_the_circuit(two_islands: nx.MultiDiGraph) -> None:
     pts = cycling.info_points(legs, places, k=2, radius_m=150)
     assert len(pts) == 2
     assert pts["covered_share"].is_monotonic_increasing
-    assert pts["solver"].iloc[0] in ("spopt MCLP (CBC)", "greedy")
+    assert pts["solver"].iloc[0] in ("MCLP (HiGHS)", "greedy")
     # Both heavily weighted places get a totem within reach.
     for place in places.geometry:
         assert pts.distance(place).min() <= 150

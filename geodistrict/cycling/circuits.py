@@ -269,8 +269,8 @@ def info_points(
     """Sites for ``k`` digital information totems covering the circuit and key places.
 
     A maximal covering location problem
-    (:func:`geodistrict.siting.maximal_covering`: spopt ``MCLP`` solved with
-    the CBC solver that ships inside PuLP): demand points every ``spacing_m``
+    (:func:`geodistrict.siting.maximal_covering`: the MCLP integer programme
+    solved with the HiGHS solver that ships inside SciPy): demand points every ``spacing_m``
     along the circuit (weight 1) and the key places (weight 10 for centres, 5
     for the others); candidate sites are the same points. A demand point is
     covered within ``radius_m`` (straight-line). When the solver is not
