@@ -47,7 +47,7 @@ def serving(config: Path, port: int, *, attempts: int = 480) -> Iterator[str]:
             try:
                 if _answers(f"{url}/conformance?f=json"):
                     break
-            except (urllib.error.URLError, ConnectionError):
+            except (urllib.error.URLError, ConnectionError, TimeoutError):  # slow to answer
                 pass
             assert process.poll() is None, log.read_text(errors="replace")[-3000:]
             time.sleep(0.25)

@@ -4,13 +4,16 @@ Ground truth: the layer's own features (GeoParquet read with geopandas). Every
 feature is in the tiles of every zoom level, in the tiles its geometry touches
 and in no other; pygeoapi's MVT-tippecanoe provider serves the files; QGIS
 (system Python with PyQGIS, as tests/test_qgis.py) opens them as a vector tile
-layer through the service.
+layer through the service, and the district's MBTiles file offline.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+import math
 import os
+import sqlite3
 import subprocess
 import sys
 import urllib.error
@@ -28,9 +31,17 @@ from test_publish import _free_port, _get, _postgis_dsn
 import geodistrict as gd
 from geodistrict.errors import ParameterError
 from geodistrict.publish import pygeoapi_config, write_pygeoapi_config
-from geodistrict.publish.tiles import tile_bounds, tileable_layers, tiles_covering, write_tiles
+from geodistrict.publish.tiles import (
+    read_mbtiles_metadata,
+    tile_bounds,
+    tileable_layers,
+    tiles_covering,
+    write_mbtiles,
+    write_tiles,
+)
 
 ZOOMS = (13, 16)
+LAYERS = ["streets", "buildings", "isochrones"]
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = Path(__file__).with_name("qgis_tiles_probe.py")
 
@@ -39,8 +50,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def tiles(sample_output: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = tmp_path_factory.mktemp("tiles")
-    write_tiles(sample_output, target, layers=["streets", "buildings", "isochrones"], zooms=ZOOMS)
+    target = tmp_path_factory.mktemp("tiles") / "sample"  # and sample.mbtiles beside it
+    write_tiles(sample_output, target, layers=LAYERS, zooms=ZOOMS)
     return target
 
 
@@ -192,6 +203,65 @@ def test_tiles_are_served_as_ogc_api_tiles(tile_server: str, sample_output: Path
     )
 
 
+def _mbtiles_rows(path: Path) -> dict[tuple[int, int, int], bytes]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
+        found = {(int(z), int(x), int(y)): bytes(data) for z, x, y, data in rows}
+    db.close()
+    return found
+
+
+def _lonlat_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The XYZ tile (x, y: row 0 in the north) of a WGS84 point (the slippy-map formula)."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_mbtiles_holds_the_tiles_of_every_layer(sample_output: Path, tiles: Path) -> None:
+    path = tiles.with_name("sample.mbtiles")
+    assert path.is_file()
+    meta = read_mbtiles_metadata(path)
+    assert meta["format"] == "pbf" and meta["name"] == gd.read_manifest(sample_output)["title"]
+    assert (int(meta["minzoom"]), int(meta["maxzoom"])) == ZOOMS
+    assert meta["attribution"] == "© OpenStreetMap contributors"
+    assert [v["id"] for v in json.loads(meta["json"])["vector_layers"]] == LAYERS
+    west, south, east, north = (float(v) for v in meta["bounds"].split(","))
+    union = gpd.GeoSeries(
+        [g for layer in LAYERS
+         for g in gpd.read_parquet(sample_output / "parquet" / f"{layer}.parquet")
+         .to_crs(4326).geometry]
+    ).total_bounds  # fmt: skip
+    assert [west, south, east, north] == pytest.approx(list(union), abs=1e-9)
+    # Every folder tile, of every layer, is the same MVT layer in the file's tile (TMS row).
+    folder: dict[tuple[int, int, int], dict[str, list[dict[str, object]]]] = {}
+    for layer in LAYERS:
+        for pbf in (tiles / layer).glob("*/*/*.pbf"):
+            z, x, y = int(pbf.parent.parent.name), int(pbf.parent.name), int(pbf.stem)
+            folder.setdefault((z, x, y), {})[layer] = _decoded(pbf)[layer]
+    rows = _mbtiles_rows(path)
+    assert set(rows) == {(z, x, 2**z - 1 - y) for z, x, y in folder}
+    for (z, x, y), layers in folder.items():
+        data = rows[(z, x, 2**z - 1 - y)]
+        assert data[:2] == b"\x1f\x8b"  # gzip
+        decoded = mapbox_vector_tile.decode(gzip.decompress(data))
+        assert {name: d["features"] for name, d in decoded.items()} == layers, (z, x, y)
+    # Planted: the tile of a street's midpoint, found with the slippy-map formula (not ours).
+    street = gpd.read_parquet(sample_output / "parquet" / "streets.parquet").to_crs(4326).iloc[0]
+    point = street.geometry.interpolate(0.5, normalized=True)
+    z = ZOOMS[1]
+    x, y = _lonlat_tile(point.x, point.y, z)
+    streets = mapbox_vector_tile.decode(gzip.decompress(rows[(z, x, 2**z - 1 - y)]))["streets"]
+    assert int(street["fid"]) in {int(f["id"]) for f in streets["features"]}
+    # Written whole again: the same bytes (gzip without a time stamp).
+    again = write_mbtiles({n: tiles / n for n in LAYERS}, tiles.with_name("again.mbtiles"),
+                          name=meta["name"])  # fmt: skip
+    assert _mbtiles_rows(again) == rows
+    with pytest.raises(ParameterError, match=r"no metadata\.json"):
+        write_mbtiles({"streets": tiles}, tiles.with_name("bad.mbtiles"), name="x")
+
+
 def _has_qgis() -> bool:
     if not Path(SYSTEM_PYTHON).exists():
         return False
@@ -212,16 +282,37 @@ def test_qgis_opens_the_tiles_as_a_vector_tile_layer(
     template = (
         f"{tile_server}/collections/sample-streets/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}?f=mvt"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
-    env["QT_QPA_PLATFORM"] = "offscreen"
-    done = subprocess.run(
-        [SYSTEM_PYTHON, str(PROBE), template, str(ZOOMS[0]), str(ZOOMS[1]),
-         *map(str, tile_bounds(z, x, y))],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-2000:]
-    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    seen = _probe(template, ZOOMS, tile_bounds(z, x, y))
     assert seen["valid"] and (seen["zmin"], seen["zmax"]) == ZOOMS, seen
     # QGIS fetched and decoded the streets of the tile (more than a few pixels drawn),
     # and draws nothing where the district has no streets.
     assert seen["drawn"] > 500 and seen["drawn_far"] == 0, seen
+
+
+def _probe(source: str, zooms: tuple[int, int], extent: tuple[float, ...], *layers: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    done = subprocess.run(
+        [SYSTEM_PYTHON, str(PROBE), source, str(zooms[0]), str(zooms[1]),
+         *map(str, extent), *layers],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.skipif(
+    not _has_qgis() and os.environ.get("GEODISTRICT_REQUIRE_QGIS") != "1",
+    reason="PyQGIS not installed (scripts/qgis.sh installs it)",
+)
+def test_qgis_opens_the_mbtiles_offline(sample_output: Path, tiles: Path) -> None:
+    """QGIS reads the one-file tile set with no server: valid, zooms, every layer drawn."""
+    z = ZOOMS[1]
+    x, y, _ = _a_tile(sample_output, "buildings", z)
+    seen = _probe(str(tiles.with_name("sample.mbtiles")), (0, 0), tile_bounds(z, x, y),
+                  *LAYERS)  # fmt: skip
+    assert seen["valid"] and (seen["zmin"], seen["zmax"]) == ZOOMS, seen
+    assert seen["drawn"] > 500 and seen["drawn_far"] == 0, seen
+    # each MVT layer of the file is decoded and drawn; a style of a layer not there draws nothing
+    assert seen["layers"]["streets"] > 50 and seen["layers"]["buildings"] > 500, seen
+    assert seen["drawn_unknown_layer"] == 0, seen

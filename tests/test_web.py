@@ -10,6 +10,10 @@ the machine.  Screenshots are kept in ``/tmp/web_pages/`` (or
 
 The tests skip when chromium or chromedriver is missing, unless
 ``GEODISTRICT_REQUIRE_BROWSER=1`` (CI), which turns the skip into a failure.
+
+The Helsinki sample is published with ``--tiles``: its atlas draws the line and
+polygon layers from the vector tiles (Leaflet.VectorGrid); the Italian sample
+without, so its atlas is the GeoJSON fallback.
 """
 
 from __future__ import annotations
@@ -83,13 +87,16 @@ def _status(url: str) -> int:
         return int(err.code)
 
 
-def _serve(folder: Path, target: Path) -> Iterator[str]:
-    """Publish ``folder`` into ``target`` and serve it; yield the base URL."""
+def _serve(folder: Path, target: Path, *, tiles: bool = False) -> Iterator[str]:
+    """Publish ``folder`` into ``target`` (with vector tiles if ``tiles``) and serve it."""
     port = _free_port()
     publish = [sys.executable, "-m", "geodistrict.cli", "publish", str(folder),
-               "--to", str(target), "--port", str(port)]  # fmt: skip
+               "--to", str(target), "--port", str(port),
+               *(["--tiles"] if tiles else [])]  # fmt: skip
     done = subprocess.run(publish, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+    # --tiles: the tile folders the service reads, and the district's one-file tile set
+    assert (target / "tiles" / f"{folder.name}.mbtiles").is_file() == tiles
     with serving(target / "pygeoapi.yml", port) as url:
         yield url
 
@@ -105,7 +112,7 @@ def italian_server(
 def english_server(
     browser_ok: None, sample_output: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    yield from _serve(sample_output, tmp_path_factory.mktemp("web-en"))
+    yield from _serve(sample_output, tmp_path_factory.mktemp("web-en"), tiles=True)
 
 
 def _driver(language: str) -> Any:
@@ -142,14 +149,37 @@ def english_browser(browser_ok: None) -> Iterator[Any]:
         driver.quit()
 
 
-def _requests(driver: Any) -> list[str]:
-    """URLs the page requested since the last call (from the performance log)."""
-    urls = []
+def _network(driver: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    """Requests and responses since the last call (from the performance log).
+
+    Returns the URLs requested, and for each response its ``url``, ``status``,
+    ``mime`` type and ``bytes`` received (encoded, as on the wire).
+    """
+    urls: list[str] = []
+    responses: dict[str, dict[str, Any]] = {}
+    received: dict[str, int] = {}
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
         if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
+            urls.append(params["request"]["url"])
+        elif message["method"] == "Network.responseReceived":
+            response = params["response"]
+            responses[params["requestId"]] = {
+                "url": response["url"], "status": int(response["status"]),
+                "mime": response.get("mimeType", ""), "bytes": 0,
+            }  # fmt: skip
+        elif message["method"] == "Network.loadingFinished":
+            received[params["requestId"]] = int(params.get("encodedDataLength", 0))
+    for request_id, size in received.items():
+        if request_id in responses:
+            responses[request_id]["bytes"] = size
+    return urls, list(responses.values())
+
+
+def _requests(driver: Any) -> list[str]:
+    """URLs the page requested since the last call (from the performance log)."""
+    return _network(driver)[0]
 
 
 def _remote(urls: list[str]) -> list[str]:
@@ -238,6 +268,8 @@ def test_every_asset_is_served_by_the_service(italian_server: str) -> None:
     loads = [p for p in TEMPLATES.rglob("*.html") if pattern.search(p.read_text())]
     assert not loads, loads
     for asset in ("vendor/leaflet/leaflet.js", "vendor/leaflet/LICENSE",
+                  "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+                  "vendor/leaflet.vectorgrid/LICENSE",
                   "vendor/bootstrap/bootstrap.min.css", "vendor/swagger-ui/swagger-ui-bundle.js",
                   "js/geodistrict.js"):  # fmt: skip
         assert (STATIC / asset).is_file()
@@ -257,8 +289,13 @@ def test_atlas_draws_every_shown_layer_with_legends_and_tables(
     italian_server: str, italian_browser: Any
 ) -> None:
     driver = italian_browser
+    _requests(driver)
     _load(driver, f"{italian_server}/atlas/piana_rotaliana?totem=1",
           ready="document.getElementById('atlas-map').dataset.ready === '1'")  # fmt: skip
+    # published without tiles: every layer from its GeoJSON items, no tile, no VectorGrid
+    requested = _requests(driver)
+    assert not [u for u in requested if "/tiles/" in u or "vectorgrid" in u.lower()], requested
+    assert any("/collections/piana_rotaliana-streets/items" in u for u in requested), requested
     drawn = driver.execute_script(
         "return document.querySelectorAll('#atlas-map path.leaflet-interactive').length"
     )
@@ -354,4 +391,106 @@ def test_english_district_pages_are_english(english_server: str, english_browser
     assert drawn > 0
     assert not _remote(_requests(driver))
     shot, colours = _screenshot(driver, "en-atlas")
+    assert colours > 100, f"{shot} looks blank ({colours} colours)"
+
+
+#: Line and polygon layers the Helsinki atlas shows at first (background and ticked).
+TILED_AT_FIRST = ("study_area", "landuse", "streets", "retail_centres", "bike_circuits")
+MVT_MIMETYPE = "application/vnd.mapbox-vector-tile"
+_PATHS_BY_PANE = """
+var out = {};
+document.querySelectorAll('#atlas-map .leaflet-pane').forEach(function (pane) {
+  var name = Array.from(pane.classList).find(function (c) { return /^leaflet-(bg|l)-/.test(c); });
+  if (!name) return;
+  var paths = pane.querySelectorAll('svg.leaflet-tile path');
+  function distinct(attribute) {
+    return Array.from(new Set(Array.from(paths, function (p) {
+      return (p.getAttribute(attribute) || '').toLowerCase();
+    })));
+  }
+  out[name.slice(8, -5)] = {n: paths.length, fills: distinct('fill'), strokes: distinct('stroke')};
+});
+return out;
+"""
+_CLICKABLE_TILE_PATH = """
+var best = null, area = 1e18;
+var paths = document.querySelectorAll(arguments[0] + ' svg.leaflet-tile path.leaflet-interactive');
+paths.forEach(function (p) {
+  var r = p.getBoundingClientRect();
+  if (r.width < 6 || r.height < 6) return;
+  var x = r.x + r.width / 2, y = r.y + r.height / 2;
+  if (document.elementFromPoint(x, y) === p && r.width * r.height < area) {
+    area = r.width * r.height; best = [x, y];
+  }
+});
+return best;
+"""
+
+
+def test_atlas_draws_line_and_polygon_layers_from_vector_tiles(
+    english_server: str, english_browser: Any, sample_output: Path
+) -> None:
+    """Published with --tiles: the atlas fetches MVT tiles from the service (nothing else
+    from another host), draws them as SVG paths coloured like the QGIS style, and the
+    point layers still come as GeoJSON."""
+    import geopandas as gpd
+
+    from geodistrict.publish.web import layer_colours
+
+    driver = english_browser
+    _network(driver)
+    _load(driver, f"{english_server}/atlas/sample",
+          ready="document.getElementById('atlas-map').dataset.ready === '1'")  # fmt: skip
+    time.sleep(0.5)
+    requested, responses = _network(driver)
+    assert not _remote(requested), _remote(requested)
+    tiles = [r for r in responses if "/tiles/WebMercatorQuad/" in r["url"]]
+    assert tiles and {urlsplit(r["url"]).hostname for r in tiles} == {"127.0.0.1"}, tiles[:3]
+    drawn_tiles = [r for r in tiles if r["status"] == 200]
+    assert all(r["mime"] == MVT_MIMETYPE and r["bytes"] > 0 for r in drawn_tiles), drawn_tiles[:3]
+    assert all(r["status"] in (200, 204) for r in tiles), [r for r in tiles if r["status"] >= 300]
+    tiled = {re.search(r"/collections/sample-(\w+)/tiles/", r["url"])[1] for r in drawn_tiles}  # type: ignore[index]
+    assert set(TILED_AT_FIRST) <= tiled, tiled
+    items = {re.search(r"/collections/sample-(\w+)/items", u)[1]  # type: ignore[index]
+             for u in requested if "/items" in u}  # fmt: skip
+    assert not items & tiled, items & tiled  # no GeoJSON of a tiled layer
+    assert {"vacant_units", "info_points"} <= items  # points: GeoJSON
+    assert driver.execute_script("return typeof L.vectorGrid.protobuf") == "function"
+    panes = driver.execute_script(_PATHS_BY_PANE)
+    assert panes["bg-streets"]["n"] > 100 and panes["bg-streets"]["strokes"] == ["#b0b0b0"]
+    assert panes["l-bike_circuits"]["n"] > 0 and panes["l-retail_centres"]["n"] > 0, panes
+    # the colours of the layer's style classes, as the GeoJSON layers and QGIS use them
+    frame = gpd.read_parquet(sample_output / "parquet" / "retail_centres.parquet")
+    spec = layer_colours("retail_centres", frame, language="en")
+    allowed = {c["colour"].lower() for c in spec["classes"]} | {"#bdbdbd"}
+    fills = set(panes["l-retail_centres"]["fills"])
+    assert fills and fills <= allowed and len(fills) > 1, (fills, allowed)
+    assert "© OpenStreetMap contributors" in driver.find_element("id", "atlas-map").text
+    # a tile feature answers a click with its popup (properties from the MVT)
+    point = driver.execute_script(_CLICKABLE_TILE_PATH, ".leaflet-l-retail_centres-pane")
+    assert point is not None
+    driver.execute_script(
+        "var e = document.elementFromPoint(arguments[0], arguments[1]);"
+        "e.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: arguments[0],"
+        " clientY: arguments[1]}));", *point)  # fmt: skip
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements("css selector", ".leaflet-popup"))
+    popup = driver.execute_script(
+        "return document.querySelector('.leaflet-popup-content').textContent"
+    )  # the whole text: a long popup may be partly outside the map
+    assert "Retail centres" in popup and "Units per hectare" in popup, popup
+    # a hidden tiled layer is fetched as tiles and drawn when ticked
+    box = driver.find_element("css selector", "input[data-layer='bike_network']")
+    driver.execute_script("arguments[0].click()", box)
+    WebDriverWait(driver, 120).until(
+        lambda d: d.execute_script(_PATHS_BY_PANE).get("l-bike_network", {}).get("n", 0) > 0
+    )
+    requested, _ = _network(driver)
+    assert any("/collections/sample-bike_network/tiles/" in u for u in requested)
+    assert not any("/collections/sample-bike_network/items" in u for u in requested)
+    assert not _remote(requested)
+    errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, errors
+    shot, colours = _screenshot(driver, "en-atlas-tiles")
     assert colours > 100, f"{shot} looks blank ({colours} colours)"

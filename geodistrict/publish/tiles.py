@@ -12,6 +12,14 @@ pygeoapi's ``MVT-postgresql`` provider, tiles made by the database).  QGIS
 opens them as a vector tile layer; web maps (MapLibre, OpenLayers,
 Leaflet.VectorGrid) read the same URL template.
 
+Beside the folders, :func:`write_tiles` writes one MBTiles file per district
+(``<to>.mbtiles``, :func:`write_mbtiles`): the same tiles in one SQLite file
+(MBTiles 1.3: every layer of a tile in one gzip-compressed MVT, rows in TMS
+order, ``metadata`` with ``name``, ``format=pbf``, ``json`` listing the
+``vector_layers``, ``bounds``, ``minzoom``/``maxzoom`` and ``attribution``),
+which QGIS opens with no network (*Layer > Add Layer > Add Vector Tile Layer*,
+or a ``type=mbtiles&url=<file>`` data source).
+
 Each tile holds one MVT layer named after the layer, features with their
 ``fid`` as id and their properties (nulls and non-finite numbers left out, as
 MVT has no null), geometries clipped to the tile plus a buffer of
@@ -29,16 +37,20 @@ Examples
 True
 >>> (written["streets"] / "metadata.json").is_file()
 True
+>>> read_mbtiles_metadata(f"{out}/tiles.mbtiles")["format"]
+'pbf'
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import math
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +68,12 @@ __all__ = [
     "EXTENT",
     "MVT_MIMETYPE",
     "postgis_tile_provider",
+    "read_mbtiles_metadata",
     "tile_bounds",
     "tile_provider",
     "tileable_layers",
     "tiles_covering",
+    "write_mbtiles",
     "write_tiles",
 ]
 
@@ -73,6 +87,8 @@ MVT_MIMETYPE = "application/vnd.mapbox-vector-tile"
 #: Half the side of the WebMercatorQuad square (metres of EPSG:3857).
 _HALF = 20037508.342789244
 _LINES_AND_POLYGONS = {"LineString", "MultiLineString", "Polygon", "MultiPolygon"}
+#: Attribution of a tile set whose layers name none (every layer comes from OSM).
+DEFAULT_ATTRIBUTION = "© OpenStreetMap contributors"
 
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -216,6 +232,7 @@ def write_tiles(
     *,
     layers: Iterable[str] | None = None,
     zooms: tuple[int, int] = DEFAULT_ZOOMS,
+    mbtiles: bool = True,
 ) -> dict[str, Path]:
     """Write MVT tiles of a district's line and polygon layers; return their folders.
 
@@ -231,6 +248,10 @@ def write_tiles(
         (:func:`tileable_layers`).
     zooms : (int, int)
         Lowest and highest zoom level, within 0-22.
+    mbtiles : bool
+        Also write every layer's tiles into one MBTiles file beside ``to``,
+        ``<to>.mbtiles`` (:func:`write_mbtiles`; e.g. ``tiles/<district>.mbtiles``
+        beside ``tiles/<district>/``).  Default true.
 
     Returns
     -------
@@ -279,7 +300,146 @@ def write_tiles(
             shutil.rmtree(staging, ignore_errors=True)
             raise OutputError(f"cannot write the tiles of {name!r} into {target}: {exc}") from exc
         written[name] = final
+    if mbtiles and written:
+        attributions = {manifest["layers"][n].get("attribution") or "" for n in written}
+        write_mbtiles(
+            written,
+            target.resolve().with_name(f"{target.resolve().name}.mbtiles"),
+            name=str(manifest.get("title") or manifest.get("district") or target.name),
+            attribution="; ".join(sorted(a for a in attributions if a)) or DEFAULT_ATTRIBUTION,
+        )
     return written
+
+
+def _tile_files(folder: Path) -> Iterator[tuple[int, int, int, Path]]:
+    """``(z, x, y, path)`` of every ``{z}/{x}/{y}.pbf`` under a layer's tile folder."""
+    for zdir in folder.iterdir():
+        if not (zdir.is_dir() and zdir.name.isdigit()):
+            continue
+        for xdir in zdir.iterdir():
+            if not (xdir.is_dir() and xdir.name.isdigit()):
+                continue
+            for path in xdir.glob("*.pbf"):
+                if path.stem.isdigit():
+                    yield int(zdir.name), int(xdir.name), int(path.stem), path
+
+
+def write_mbtiles(
+    folders: Mapping[str, str | os.PathLike[str]],
+    path: str | os.PathLike[str],
+    *,
+    name: str,
+    attribution: str = DEFAULT_ATTRIBUTION,
+    description: str = "",
+) -> Path:
+    """Write layers' tile folders (:func:`write_tiles`) as one MBTiles 1.3 file.
+
+    Every tile of the file holds the MVT layers of all the folders that have
+    that tile (an MVT tile is a list of layers: the layers' encoded tiles are
+    concatenated, in the order of ``folders``), gzip-compressed, its row in TMS
+    order (``2**z - 1 - y``: row 0 in the south).  ``metadata`` holds ``name``,
+    ``format`` (``pbf``), ``json`` (``vector_layers`` of every layer, with
+    its fields and zoom range), ``bounds`` and ``center`` (WGS84, the union of
+    the layers'), ``minzoom``, ``maxzoom``, ``attribution``, ``description``,
+    ``type`` (``overlay``) and ``version``.
+
+    Parameters
+    ----------
+    folders : mapping
+        Layer name -> its tile folder (with the ``metadata.json`` written by
+        :func:`write_tiles`), e.g. the result of :func:`write_tiles`.
+    path : path-like
+        The ``.mbtiles`` file, replaced whole (written beside it, then renamed).
+    name, attribution, description : str
+        The tile set's name, its attribution (shown by QGIS and web maps) and
+        description.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ParameterError
+        If ``folders`` is empty or a folder has no ``metadata.json``.
+    OutputError
+        If the file cannot be written.
+    """
+    if not folders:
+        raise ParameterError("no tile folder to write into an MBTiles file")
+    layers: dict[str, dict[str, Any]] = {}
+    for layer, folder in folders.items():
+        meta_path = Path(folder) / "metadata.json"
+        if not meta_path.is_file():
+            raise ParameterError(f"{os.fspath(folder)!r} holds no tiles (no metadata.json)")
+        layers[layer] = json.loads(meta_path.read_text(encoding="utf-8"))
+    # Union of the layers' bounds, zoom ranges and vector_layers.
+    boxes = np.array([[float(v) for v in m["bounds"].split(",")] for m in layers.values()])
+    west, south = boxes[:, 0].min(), boxes[:, 1].min()
+    east, north = boxes[:, 2].max(), boxes[:, 3].max()
+    minzoom = min(int(m["minzoom"]) for m in layers.values())
+    maxzoom = max(int(m["maxzoom"]) for m in layers.values())
+    vector_layers = [v for m in layers.values() for v in json.loads(m["json"])["vector_layers"]]
+    tiles: dict[tuple[int, int, int], list[Path]] = {}
+    for folder in folders.values():
+        for z, x, y, tile in _tile_files(Path(folder)):
+            tiles.setdefault((z, x, y), []).append(tile)
+    metadata = {
+        "name": name,
+        "format": "pbf",
+        "bounds": f"{west},{south},{east},{north}",
+        "center": f"{(west + east) / 2},{(south + north) / 2},{minzoom}",
+        "minzoom": str(minzoom),
+        "maxzoom": str(maxzoom),
+        "attribution": attribution,
+        "description": description,
+        "type": "overlay",
+        "version": "1.3",
+        "json": json.dumps({"vector_layers": vector_layers}),
+    }
+    target = Path(path)
+    staging = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    try:
+        db = sqlite3.connect(staging)
+        try:
+            with db:
+                db.executescript(
+                    "CREATE TABLE metadata (name TEXT, value TEXT);"
+                    "CREATE UNIQUE INDEX name ON metadata (name);"
+                    "CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER,"
+                    " tile_row INTEGER, tile_data BLOB);"
+                    "CREATE UNIQUE INDEX tile_index ON tiles (zoom_level, tile_column, tile_row);"
+                )
+                db.executemany("INSERT INTO metadata VALUES (?, ?)", metadata.items())
+                db.executemany(
+                    "INSERT INTO tiles VALUES (?, ?, ?, ?)",
+                    (
+                        (z, x, 2**z - 1 - y,
+                         gzip.compress(b"".join(p.read_bytes() for p in paths), mtime=0))
+                        for (z, x, y), paths in sorted(tiles.items())
+                    ),
+                )  # fmt: skip
+        finally:
+            db.close()
+        os.replace(staging, target)
+    except (OSError, sqlite3.Error) as exc:
+        staging.unlink(missing_ok=True)
+        raise OutputError(f"cannot write the MBTiles file {target}: {exc}") from exc
+    log.info("MBTiles %s: %d tiles of %d layers", target, len(tiles), len(layers))
+    return target
+
+
+def read_mbtiles_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """The ``metadata`` table of an MBTiles file as a dict (read-only)."""
+    uri = Path(path).resolve().as_uri() + "?mode=ro"
+    db = sqlite3.connect(uri, uri=True)
+    try:
+        rows = db.execute("SELECT name, value FROM metadata").fetchall()
+    finally:
+        db.close()
+    return {str(k): str(v) for k, v in rows}
 
 
 def tile_provider(tiles: str | os.PathLike[str], zooms: tuple[int, int]) -> dict[str, Any]:

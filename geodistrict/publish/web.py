@@ -5,7 +5,8 @@ folder; both are configurable (``server.templates``).  This module supplies
 what geodistrict's own templates (``publish/templates``) need:
 
 - :data:`TEMPLATES` and :data:`STATIC`: the templates, and the static folder
-  with Leaflet, Bootstrap and Swagger UI vendored (their licences beside them),
+  with Leaflet, Leaflet.VectorGrid, Bootstrap and Swagger UI vendored (their
+  licences beside them),
   so that no page loads anything from another machine;
 - :func:`web_section`: for every published layer, the columns a person reads
   (internal ids hidden, one column per language kept) with their labels, the
@@ -22,7 +23,11 @@ what geodistrict's own templates (``publish/templates``) need:
   compiled ``messages.mo`` pygeoapi reads from ``server.locale_dir``;
 - :func:`register_pages`: the district atlas (``/atlas``, ``/atlas/<district>``),
   a full-screen map of every layer with legends, the ranking of the vacant
-  units and the cycling circuit with its info points.
+  units and the cycling circuit with its info points.  Line and polygon layers
+  published as vector tiles (``publish --tiles``, :func:`tile_layers`) are
+  drawn from their MVT tiles with Leaflet.VectorGrid (vendored), styled with
+  the same classes and colours; the other layers, and every layer of a
+  district published without tiles, from their GeoJSON items.
 
 Examples
 --------
@@ -52,6 +57,7 @@ __all__ = [
     "TEMPLATES",
     "layer_colours",
     "register_pages",
+    "tile_layers",
     "visible_columns",
     "web_section",
     "write_catalogue",
@@ -479,6 +485,7 @@ def register_pages(app: Any) -> None:
             "info_points": points,
             "language": language,
             "totem": request.args.get("totem") in ("1", "true", "yes"),
+            "tiles": tile_layers(api_.config, district),
             "links": [],
         }
         html = render_j2_template(
@@ -490,6 +497,62 @@ def register_pages(app: Any) -> None:
     if "geodistrict_atlas" not in app.view_functions:
         app.add_url_rule("/atlas", "geodistrict_atlas", atlas)
         app.add_url_rule("/atlas/<district>", "geodistrict_atlas_district", atlas)
+
+
+def tile_layers(config: Mapping[str, Any], district: str) -> dict[str, dict[str, Any]]:
+    """The district's layers served as vector tiles, as the atlas draws them.
+
+    A layer is listed when its collection has a ``tile`` provider (``publish --tiles``:
+    pre-built files, or PostGIS on request); the atlas draws the others from their
+    GeoJSON items.
+
+    Parameters
+    ----------
+    config : mapping
+        The pygeoapi configuration (with the ``geodistrict`` section of :func:`web_section`).
+    district : str
+        District id.
+
+    Returns
+    -------
+    dict
+        Layer name -> ``url`` (the OGC API - Tiles ``{z}/{x}/{y}`` template of the
+        WebMercatorQuad tiles), ``zooms`` (``[min, max]``) and ``bbox`` (WGS84).
+
+    Examples
+    --------
+    >>> tile = {"type": "tile", "options": {"zoom": {"min": 10, "max": 16}}}
+    >>> config = {"server": {"url": "http://h"},
+    ...           "geodistrict": {"web": {"collections": {"d-streets": {"district": "d",
+    ...                                                                  "layer": "streets"}}}},
+    ...           "resources": {"d-streets": {
+    ...               "extents": {"spatial": {"bbox": [1, 2, 3, 4]}},
+    ...               "providers": [{"type": "feature"}, tile]}}}
+    >>> tile_layers(config, "d")["streets"]["url"]
+    'http://h/collections/d-streets/tiles/WebMercatorQuad/{z}/{y}/{x}?f=mvt'
+    >>> tile_layers(config, "other")
+    {}
+    """
+    web = (config.get("geodistrict") or {}).get("web") or {}
+    resources = config.get("resources") or {}
+    url = str((config.get("server") or {}).get("url", "")).rstrip("/")
+    found: dict[str, dict[str, Any]] = {}
+    for collection, entry in (web.get("collections") or {}).items():
+        if entry.get("district") != district or collection not in resources:
+            continue
+        resource = resources[collection]
+        for provider in resource.get("providers") or []:
+            if provider.get("type") != "tile":
+                continue
+            zoom = (provider.get("options") or {}).get("zoom") or {}
+            found[str(entry["layer"])] = {
+                "url": f"{url}/collections/{collection}/tiles/WebMercatorQuad/{{z}}/{{y}}/{{x}}"
+                "?f=mvt",
+                "zooms": [int(zoom.get("min", 0)), int(zoom.get("max", 22))],
+                "bbox": ((resource.get("extents") or {}).get("spatial") or {}).get("bbox"),
+            }
+            break
+    return found
 
 
 def _district_folder(config: Mapping[str, Any], district: str) -> Path | None:

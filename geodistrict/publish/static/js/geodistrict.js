@@ -1,7 +1,8 @@
 /* geodistrict web pages: maps coloured like the QGIS styles, readable values.
  *
- * Everything here runs offline: Leaflet is served by the service itself and no
- * basemap tiles are requested (the district's own streets are the background).
+ * Everything here runs offline: Leaflet (and Leaflet.VectorGrid, for the layers
+ * published as vector tiles) is served by the service itself and no basemap
+ * tiles are requested (the district's own streets are the background).
  * The page gives the texts of its language in window.GD_TEXT and the labels of
  * the columns and values in the calls below.
  */
@@ -67,13 +68,12 @@
 
   var MISSING = { colour: "#bdbdbd", opacity: 0.8 };
 
-  /* A Leaflet GeoJSON layer coloured by the layer's style. */
-  function styledLayer(geojson, spec, geometry, options) {
+  /* The Leaflet path style of a feature, from its properties and the layer's style. */
+  function featureStyle(spec, geometry, options) {
     options = options || {};
     var weight = options.weight || (geometry === "line" ? 3 : 1);
-    var radius = options.radius || 6;
-    function style(feature) {
-      var c = classOf(spec, feature.properties) || MISSING;
+    return function (properties) {
+      var c = classOf(spec, properties) || MISSING;
       var filled = geometry !== "line";
       var fillOpacity = filled ? Math.max(0.15, c.opacity === undefined ? 0.6 : c.opacity) : 0;
       if (geometry === "polygon" && c.opacity === 0) fillOpacity = 0;
@@ -84,10 +84,17 @@
         fillColor: c.colour,
         fillOpacity: geometry === "point" ? 0.9 : fillOpacity,
       };
-    }
+    };
+  }
+
+  /* A Leaflet GeoJSON layer coloured by the layer's style. */
+  function styledLayer(geojson, spec, geometry, options) {
+    options = options || {};
+    var radius = options.radius || 6;
+    var style = featureStyle(spec, geometry, options);
     return L.geoJSON(geojson, {
       pane: options.pane || "overlayPane",
-      style: style,
+      style: function (feature) { return style(feature.properties); },
       pointToLayer: function (feature, latlng) {
         var c = classOf(spec, feature.properties) || MISSING;
         return L.circleMarker(latlng, {
@@ -99,6 +106,38 @@
         if (options.popup) layer.bindPopup(options.popup(feature));
       },
     });
+  }
+
+  /* The same layer drawn from vector tiles (MVT, OGC API - Tiles of the service) with
+   * Leaflet.VectorGrid: `url` is the {z}/{x}/{y} template, `layerName` the MVT layer,
+   * `tiles` {zooms: [min, max], bbox: [w, s, e, n]}; options as styledLayer's, or
+   * options.style, one style for every feature (the background). Paths are SVG. */
+  function styledTiles(url, layerName, spec, geometry, tiles, options) {
+    options = options || {};
+    var style = options.style ? function () { return options.style; } : featureStyle(spec, geometry, options);
+    var interactive = !!options.popup;
+    var styles = {};
+    styles[layerName] = function (properties) {
+      return Object.assign({ fill: geometry !== "line", interactive: interactive }, style(properties));
+    };
+    var settings = {
+      pane: options.pane || "overlayPane",
+      rendererFactory: L.svg.tile,
+      vectorTileLayerStyles: styles,
+      interactive: interactive,
+      minNativeZoom: tiles.zooms[0],
+      maxNativeZoom: tiles.zooms[1],
+    };
+    var b = tiles.bbox;
+    if (b) settings.bounds = L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]);
+    var layer = L.vectorGrid.protobuf(url, settings);
+    if (interactive) {
+      layer.on("click", function (e) {
+        var feature = { properties: (e.layer && e.layer.properties) || {} };
+        L.popup().setLatLng(e.latlng).setContent(options.popup(feature)).openOn(layer._map);
+      });
+    }
+    return layer;
   }
 
   /* A popup (or table) of a feature's readable properties. */
@@ -148,7 +187,9 @@
     escapeHtml: escapeHtml,
     formatValue: formatValue,
     classOf: classOf,
+    featureStyle: featureStyle,
     styledLayer: styledLayer,
+    styledTiles: styledTiles,
     propertiesTable: propertiesTable,
     legendHtml: legendHtml,
     offlineMap: offlineMap,
