@@ -515,6 +515,10 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     if secrets:
         print("  " + _("password:  {path} (mode 0600; or set {variable})").format(
             path=target / SECRETS_FILE, variable=PASSWORD_ENV))  # fmt: skip
+    if args.tiles and not args.postgis:
+        for mbtiles in sorted((target / "tiles").glob("*.mbtiles")):
+            print("  " + _("tiles:     {path} (QGIS: Layer > Add Layer > Add Vector Tile Layer)")
+                  .format(path=mbtiles))  # fmt: skip
     print("  " + _("serve it:  {command}").format(
         command=f"geodistrict serve --config {path} --port {args.port}"))  # fmt: skip
     print("  " + _("browser:   {url}").format(url=f"{url}/collections"))
