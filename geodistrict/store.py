@@ -511,10 +511,7 @@ class OutputTransaction:
                 target.unlink(missing_ok=True)
                 # fid matches the GeoPackage's feature ids (1..n), so both stores share
                 # ids; the bbox covering column (GeoParquet 1.1) lets servers filter by bbox.
-                _served(plain, finite=True).to_parquet(
-                    target, index=False, schema_version="1.1.0", write_covering_bbox=True
-                )
-                _stamp_parquet(target, entry)
+                _write_parquet(_served(plain, finite=True), target, entry)
             entries[name] = entry
             self._written.add(name)
             log.info("wrote layer %s (%d features)", name, len(gdf))
@@ -912,9 +909,28 @@ def _drop_gpkg_layer(gpkg: Path, name: str) -> None:
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
 
 
-def _stamp_parquet(path: Path, entry: Mapping[str, Any]) -> None:
-    """Add the layer's metadata to the GeoParquet file's key-value metadata."""
-    table = pq.read_table(path)
+def _write_parquet(frame: gpd.GeoDataFrame, path: Path, entry: Mapping[str, Any]) -> None:
+    """Write the served frame as GeoParquet 1.1 with the layer's metadata, in one pass.
+
+    The bbox covering column (GeoParquet 1.1) lets servers filter by bbox.
+    geopandas builds the Arrow table (its ``geo`` metadata and covering column);
+    if its internal builder ever changes, the file is written by geopandas and
+    read back instead (same bytes, one more pass).
+    """
+    try:
+        from geopandas.io.arrow import _geopandas_to_arrow
+
+        table = _geopandas_to_arrow(
+            frame, index=False, schema_version="1.1.0", write_covering_bbox=True
+        )
+    except (ImportError, TypeError):
+        frame.to_parquet(path, index=False, schema_version="1.1.0", write_covering_bbox=True)
+        table = pq.read_table(path)
+    _stamp_table(table, path, entry)
+
+
+def _stamp_table(table: pa.Table, path: Path, entry: Mapping[str, Any]) -> None:
+    """Write ``table`` to ``path`` with the layer's metadata in its key-value metadata."""
     # All-null columns come out as Arrow "null"; servers and QGIS expect a real type.
     for i, field in enumerate(table.schema):
         if pa.types.is_null(field.type):
