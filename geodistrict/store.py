@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+import shapely
 from pyproj import CRS
 
 from geodistrict._outdir import (
@@ -190,14 +191,27 @@ def _served(gdf: gpd.GeoDataFrame, *, finite: bool = False) -> gpd.GeoDataFrame:
     return served
 
 
+def _lonlat_bounds(gdf: gpd.GeoDataFrame) -> list[float]:
+    """``gdf.to_crs(4326).total_bounds`` rounded to 7 decimals, without building geometries.
+
+    The vertices go through the same transformer ``to_crs`` uses, so the
+    numbers are the same.
+    """
+    from pyproj import Transformer
+
+    xy = shapely.get_coordinates(gdf.geometry.to_numpy())
+    if CRS.from_user_input(gdf.crs).equals(CRS.from_epsg(4326)):
+        lon, lat = xy[:, 0], xy[:, 1]
+    else:
+        transformer = Transformer.from_crs(gdf.crs, 4326, always_xy=True)
+        lon, lat = transformer.transform(xy[:, 0], xy[:, 1])
+    return [round(float(v), 7) for v in (np.min(lon), np.min(lat), np.max(lon), np.max(lat))]
+
+
 def _layer_entry(name: str, gdf: gpd.GeoDataFrame, *, created: str, source: str) -> dict[str, Any]:
     info = layer_info(name)
     crs = CRS.from_user_input(gdf.crs)
-    bbox = (
-        [round(float(v), 7) for v in gdf.to_crs(4326).total_bounds]
-        if len(gdf) and not gdf.geometry.is_empty.all()
-        else None
-    )
+    bbox = _lonlat_bounds(gdf) if len(gdf) and not gdf.geometry.is_empty.all() else None
     geom_types = sorted(set(gdf.geom_type.dropna()))
     return {
         "name": name,
