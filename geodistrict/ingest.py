@@ -66,7 +66,13 @@ _CACHE_FORMAT = 3
 
 @dataclass(frozen=True)
 class BaseLayers:
-    """The base layers and street graphs of a district, in its working CRS."""
+    """The base layers and street graphs of a district, in its working CRS.
+
+    ``walk_graph`` and ``bike_graph`` are osmnx-compatible ``MultiDiGraph``
+    objects built lazily (:class:`geodistrict.network.LazyGraph`): the analyses
+    read their tables as arrays, and the networkx dicts are made the first time
+    someone reads the graph's nodes or edges.
+    """
 
     study_area: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame
@@ -209,7 +215,9 @@ def base_layers_from_raw(raw: osm.RawOSM, area: gpd.GeoDataFrame) -> BaseLayers:
     segs = raw.segments[raw.segments["u"].isin(inside) & raw.segments["v"].isin(inside)]
     if len(segs) == 0:
         raise EmptyAreaError("no street of the OSM source lies inside the study area")
-    all_graph = build_graph(nodes, segs, mode="all", crs=crs)
+    # Lazy graphs: the analyses read their tables as arrays; the networkx dicts are
+    # built only if someone walks the graph (network.lazy).
+    all_graph = build_graph(nodes, segs, mode="all", crs=crs, lazy=True)
     streets = streets_from_graph(all_graph)
     streets["walk"] = access_mask(streets, "walk").to_numpy()
     streets["bike"] = access_mask(streets, "bike").to_numpy()
@@ -245,8 +253,8 @@ def base_layers_from_raw(raw: osm.RawOSM, area: gpd.GeoDataFrame) -> BaseLayers:
         ),
         landuse=_typed(_polygons_only(_clip_features(raw.landuse, polygon, crs, cut=True)), crs),
         transit_stops=stops,
-        walk_graph=build_graph(nodes, segs, mode="walk", crs=crs),
-        bike_graph=build_graph(nodes, segs, mode="bike", crs=crs),
+        walk_graph=build_graph(nodes, segs, mode="walk", crs=crs, lazy=True),
+        bike_graph=build_graph(nodes, segs, mode="bike", crs=crs, lazy=True),
     )
     for name, layer in layers.layers().items():
         log.info("%s: %d features", name, len(layer))

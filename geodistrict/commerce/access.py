@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -287,7 +288,12 @@ def coverage_rows(
     (1, 0.5, 'partial')
     """
     tax = taxonomy if taxonomy is not None else load_taxonomy()
-    rows, geoms = [], []
+    rows: list[dict[str, Any]] = []
+    geoms: list[Any] = []
+    # Each origin buffered once for every need, and one union per distinct set of
+    # origins beyond the walk (needs often leave out the same ones): the same outlines.
+    buffered: np.ndarray | None = None
+    outlines: dict[bytes, Any] = {}
     for need in tax.everyday.values():
         d = distances[f"walk_m_{need.key}"].to_numpy()
         within = d <= max_m
@@ -303,10 +309,15 @@ def coverage_rows(
             "status": _coverage_status(float(within.mean()) if len(d) else 0.0),
         })  # fmt: skip
         # Where the need is not met: the outline of the origins beyond the walk.
-        beyond = origins.geometry.to_numpy()[~within]
-        geoms.append(
-            polygonal(shapely.union_all(shapely.buffer(beyond, 1.0))) if len(beyond) else None
-        )
+        if within.all():
+            geoms.append(None)
+            continue
+        if buffered is None:
+            buffered = shapely.buffer(origins.geometry.to_numpy(), 1.0)
+        key = np.packbits(~within).tobytes()
+        if key not in outlines:
+            outlines[key] = polygonal(shapely.union_all(buffered[~within]))
+        geoms.append(outlines[key])
     frame = pd.DataFrame(rows)
     for col in GAP_COLUMNS:
         if col not in frame:

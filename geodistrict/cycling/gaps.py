@@ -39,8 +39,8 @@ from geodistrict.errors import ParameterError
 from geodistrict.network import (
     GraphArrays,
     component_labels,
-    distances_within,
     graph_arrays,
+    local_distances,
     nearest_nodes,
     reach_counts,
 )
@@ -78,29 +78,58 @@ _DTYPES = {
 }
 
 
+#: One bounded search: the nodes reached (ascending) and their distances in mm, or
+#: ``None`` and a row of distances over the whole graph (a whole-graph search).
+_Reached = tuple[np.ndarray | None, np.ndarray]
+
+
 def _pairs_through(
-    dist_to_a: np.ndarray,
-    dist_from_b: np.ndarray,
+    to_a: _Reached,
+    from_b: _Reached,
     w: float,
     o_nodes: np.ndarray,
     o_weight: np.ndarray,
     d_nodes: np.ndarray,
+    d_per_node: np.ndarray,
     limit: float,
 ) -> float:
-    """Origin-destination pairs whose route o -> a -(w)- b -> d is within ``limit`` (mm)."""
-    r = dist_to_a[o_nodes]
-    s = np.sort(dist_from_b[d_nodes])
-    ok = np.isfinite(r)
-    if not ok.any() or not np.isfinite(s).any():
+    """Origin-destination pairs whose route o -> a -(w)- b -> d is within ``limit`` (mm).
+
+    ``o_nodes`` are distinct and ascending; ``d_per_node`` counts the
+    destinations ``d_nodes`` on every node. From a local search only the nodes
+    reached are read, so the work follows the bikeshed, not the network.
+    """
+    nodes_a, dist_a = to_a
+    if nodes_a is None:
+        r = dist_a[o_nodes]
+        inside = np.isfinite(r)
+        r, weight = r[inside], o_weight[inside]
+    else:
+        at = np.searchsorted(o_nodes, nodes_a)
+        inside = at < len(o_nodes)
+        inside[inside] = o_nodes[at[inside]] == nodes_a[inside]
+        r, weight = dist_a[inside], o_weight[at[inside]]  # in the order of o_nodes
+    nodes_b, dist_b = from_b
+    if nodes_b is None:
+        s = np.sort(dist_b[d_nodes])
+        s = s[np.isfinite(s)]
+    else:
+        s = np.sort(np.repeat(dist_b, d_per_node[nodes_b]))
+    if not len(r) or not len(s):
         return 0.0
-    counts = np.searchsorted(s, limit - w - r[ok], side="right")
-    return float((counts * o_weight[ok]).sum())
+    counts = np.searchsorted(s, limit - w - r, side="right")
+    return float((counts * weight).sum())
 
 
-def _distances(net: GraphArrays, node: int, cutoff_m: float, *, reverse: bool) -> np.ndarray:
-    """Distances (mm) from ``node`` (to it with ``reverse``) within the cutoff."""
-    _, dist = next(distances_within(net, np.array([node]), cutoff_m=cutoff_m, reverse=reverse))
-    return np.asarray(dist[0])
+def _distances(net: GraphArrays, node: int, cutoff_m: float, *, reverse: bool) -> _Reached:
+    """Nodes reached from ``node`` (towards it with ``reverse``) within the cutoff, in mm."""
+    ((_, nodes, dist),) = local_distances(
+        net, np.array([node]), cutoff_m=cutoff_m, reverse=reverse
+    )
+    if len(nodes) == net.n:  # searched whole: the row as it is
+        return None, np.asarray(dist[0])
+    reached = np.isfinite(dist[0])
+    return nodes[reached], np.asarray(dist[0][reached])
 
 
 def missing_links(
@@ -191,7 +220,8 @@ def missing_links(
     d_nodes = nearest_nodes(arrays, destinations, largest_component=True)["pos"].to_numpy()
     o_nodes, o_weight = np.unique(o_all, return_counts=True)
     o_count = np.bincount(o_nodes, weights=o_weight, minlength=n)
-    d_count = np.bincount(d_nodes, minlength=n).astype(float)
+    d_per_node = np.bincount(d_nodes, minlength=n)
+    d_count = d_per_node.astype(float)
     lts = edge_lts(graph)
     lengths = edge_lengths(graph)
     info = edge_info(graph)
@@ -306,8 +336,8 @@ def missing_links(
         if not len(idx):
             break
         # The network is fixed within one pick: each node's distances are computed once.
-        to_node: dict[int, np.ndarray] = {}
-        from_node: dict[int, np.ndarray] = {}
+        to_node: dict[int, _Reached] = {}
+        from_node: dict[int, _Reached] = {}
         ratio_bound = bound[idx] / cost[idx]
         best, best_ratio, best_benefit = -1, 0.0, 0.0
         for i in idx[np.argsort(-ratio_bound)]:
@@ -322,7 +352,14 @@ def missing_links(
                     from_node[b] = _distances(net, b, bikeshed_m, reverse=False)
                 w_mm = float(grown.edge_mm[e])
                 benefit += _pairs_through(
-                    to_node[a], from_node[b], w_mm, o_nodes, o_weight, d_nodes, limit_mm
+                    to_node[a],
+                    from_node[b],
+                    w_mm,
+                    o_nodes,
+                    o_weight,
+                    d_nodes,
+                    d_per_node,
+                    limit_mm,
                 )
             if benefit / cost[i] > best_ratio:
                 best, best_ratio, best_benefit = int(i), benefit / cost[i], benefit

@@ -30,7 +30,13 @@ from geodistrict.cycling._common import (
 )
 from geodistrict.cycling.lts import _scored
 from geodistrict.errors import ParameterError
-from geodistrict.network import GraphArrays, distances_within, graph_arrays, nearest_nodes
+from geodistrict.network import (
+    GraphArrays,
+    NodeTargets,
+    graph_arrays,
+    local_distances,
+    nearest_nodes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +58,65 @@ class _Raster:
         yy, xx = np.mgrid[-r : r + 1, -r : r + 1]
         self.disk = (xx**2 + yy**2) * cell**2 <= buffer**2
 
-    def polygon(self, xy: np.ndarray) -> Any:
+    def polygon(self, xy: np.ndarray, *, whole: bool = False) -> Any:
+        """The cells of ``xy`` dilated by the buffer, as one (multi)polygon.
+
+        Only the window of the grid around the points is drawn (the points'
+        cells grown by the buffer and one empty cell), so the work follows the
+        area reached, not the extent of the network; ``whole=True`` draws the
+        whole grid (the reference: the same polygon).
+        """
         from rasterio import features
-        from rasterio.transform import from_origin
         from scipy import ndimage
 
-        grid = np.zeros(self.shape, dtype=bool)
         rows = np.clip(((self.y1 - xy[:, 1]) / self.cell).astype(int), 0, self.shape[0] - 1)
         cols = np.clip(((xy[:, 0] - self.x0) / self.cell).astype(int), 0, self.shape[1] - 1)
-        grid[rows, cols] = True
+        margin = self.disk.shape[0] // 2 + 1
+        r0, c0, r1, c1 = 0, 0, *self.shape
+        if not whole:
+            r0, c0 = max(rows.min() - margin, 0), max(cols.min() - margin, 0)
+            r1, c1 = min(rows.max() + margin + 1, r1), min(cols.max() + margin + 1, c1)
+        grid = np.zeros((r1 - r0, c1 - c0), dtype=bool)
+        grid[rows - r0, cols - c0] = True
         grid = ndimage.binary_dilation(grid, structure=self.disk)
-        transform = from_origin(self.x0, self.y1, self.cell, self.cell)
-        shapes = features.shapes(grid.astype(np.uint8), mask=grid, transform=transform)
-        return shapely.union_all([shapely.geometry.shape(g) for g, _ in shapes])
+        # Polygons in whole cells (exact), then placed on the grid as GDAL would place
+        # them with the whole grid's transform: x0 + col * cell, y1 - row * cell.
+        shapes = features.shapes(grid.astype(np.uint8), mask=grid)
+        polys = shapely.transform(
+            [shapely.geometry.shape(g) for g, _ in shapes],
+            lambda p: np.column_stack([
+                self.x0 + (p[:, 0] + c0) * self.cell, self.y1 + (p[:, 1] + r0) * -self.cell
+            ]),
+        )  # fmt: skip
+        return shapely.union_all(polys)
+
+
+def _reached_points(
+    net: GraphArrays,
+    nodes: np.ndarray,
+    points_at: NodeTargets,
+    pt_off: np.ndarray,
+    limit_m: float,
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """For each source node, the sample points on edges leaving a reached node.
+
+    Returns, per source (in order), the indices of those points and their
+    distance from the source (m): the distance to the edge's start plus the
+    point's offset along it. Each source searches its own neighbourhood
+    (:func:`~geodistrict.network.local_distances`), so the work follows the
+    area reached, not the network.
+    """
+    out: list[tuple[np.ndarray, np.ndarray]] = [
+        (np.zeros(0, dtype=np.int64), np.zeros(0)) for _ in range(len(nodes))
+    ]
+    if len(nodes) == 0:
+        return out
+    for which, searched, dist in local_distances(net, nodes, cutoff_m=limit_m):
+        reached = np.isfinite(dist)
+        for k, i in enumerate(which):
+            picked, column = points_at.on(searched[reached[k]])
+            out[i] = (picked, dist[k][reached[k]][column] / 1000.0 + pt_off[picked])
+    return out
 
 
 def isochrones(
@@ -178,18 +230,15 @@ def isochrones(
         snapped = nearest_nodes(net, points, largest_component=True)
         nodes = snapped["pos"].to_numpy()
         snap_m = snapped["offset_m"].to_numpy()
-        reached = (
-            np.concatenate([d for _, d in distances_within(net, nodes, cutoff_m=limit)]) / 1000.0
-            if len(nodes)
-            else np.zeros((0, arrays.n))
-        )
-        for (_, src), node, off, dist in zip(
+        reached = _reached_points(net, nodes, NodeTargets(eu[pt_edge], arrays.n), pt_off, limit)
+        for (_, src), node, off, (picked, at) in zip(
             sources.iterrows(), nodes, snap_m, reached, strict=True
         ):
-            at = dist[eu[pt_edge]] + pt_off
             for m in minutes:
                 reach = m * speed * 1000 / 60
-                poly = raster.polygon(np.vstack([pt_xy[at <= reach], arrays.xy[node][None, :]]))
+                poly = raster.polygon(
+                    np.vstack([pt_xy[picked[at <= reach]], arrays.xy[node][None, :]])
+                )
                 rows.append(
                     {
                         "source": str(src.get("name", "")),

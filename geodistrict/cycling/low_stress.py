@@ -39,7 +39,14 @@ from geodistrict.cycling._common import (
 from geodistrict.cycling.lts import _scored
 from geodistrict.cycling.places import BNA_TYPES, BNA_WEIGHTS, DESTINATION_CATEGORIES
 from geodistrict.errors import ParameterError
-from geodistrict.network import component_labels, distances_within, graph_arrays, nearest_nodes
+from geodistrict.network import (
+    GraphArrays,
+    NodeTargets,
+    component_labels,
+    graph_arrays,
+    local_distances,
+    nearest_nodes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +141,56 @@ def bna_step_score(
     score = np.where(low == 0, 0.0, score)
     score = np.where((low >= high) & (high > 0), 1.0, score)
     return np.where(high > 0, np.clip(score, 0.0, 1.0), np.nan)
+
+
+def _reach_pairs(
+    arrays: GraphArrays,
+    low_net: GraphArrays,
+    uniq: np.ndarray,
+    d_nodes: np.ndarray,
+    onehot: np.ndarray,
+    people_at: np.ndarray,
+    *,
+    bikeshed_m: float,
+    detour_ratio: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Destinations (per sub-type) and people within the bikeshed of each origin node,
+    on any route and on low-stress routes: ``(any_cnt, low_cnt, p_any, p_low)``.
+
+    Both networks are searched around each origin node only, in the same batches
+    over the same nodes (the low-stress network is cut with the whole network's
+    straight-line bound): the destinations and people outside are beyond reach.
+    """
+    n_sub = onehot.shape[1]
+    low_cnt = np.zeros((len(uniq), n_sub))
+    any_cnt = np.zeros((len(uniq), n_sub))
+    p_low = np.zeros(len(uniq))
+    p_any = np.zeros(len(uniq))
+    limit = math.floor(bikeshed_m * 1000.0 + 1e-6)  # the engine's cutoff rule
+    dests_at = NodeTargets(d_nodes, arrays.n)
+    people_nodes = np.flatnonzero(people_at)
+    people_of = NodeTargets(people_nodes, arrays.n)
+    for (which, nodes, d_any), (which_low, nodes_low, d_low) in zip(
+        local_distances(arrays, uniq, cutoff_m=bikeshed_m),
+        local_distances(low_net, uniq, cutoff_m=bikeshed_m, mm_per_metre=arrays.mm_per_metre),
+        strict=True,
+    ):
+        if not (np.array_equal(which, which_low) and np.array_equal(nodes, nodes_low)):
+            raise RuntimeError("the two searches must come in the same batches")
+        for at, kind in ((dests_at, "dest"), (people_of, "people")):
+            picked, column = at.on(nodes)
+            a = d_any[:, column]
+            ok_any = a <= limit
+            b = d_low[:, column]
+            ok_low = ok_any & (b <= limit) & (b <= detour_ratio * a)
+            if kind == "dest":
+                any_cnt[which] = ok_any @ onehot[picked]
+                low_cnt[which] = ok_low @ onehot[picked]
+            else:
+                people = people_at[people_nodes[picked]]
+                p_any[which] = ok_any @ people
+                p_low[which] = ok_low @ people
+    return any_cnt, low_cnt, p_any, p_low
 
 
 def connectivity(
@@ -253,31 +310,10 @@ def connectivity(
     people_at = np.bincount(o_nodes, weights=o_weight, minlength=arrays.n) if len(o_nodes) else (
         np.zeros(arrays.n)
     )  # fmt: skip
-    people_nodes = np.flatnonzero(people_at)
-    low_cnt = np.zeros((len(uniq), len(subs)))
-    any_cnt = np.zeros((len(uniq), len(subs)))
-    p_low = np.zeros(len(uniq))
-    p_any = np.zeros(len(uniq))
-    limit = math.floor(bikeshed_m * 1000.0 + 1e-6)  # the engine's cutoff rule
-    start = 0
-    for (batch, d_any), (_, d_low) in zip(
-        distances_within(arrays, uniq, cutoff_m=bikeshed_m),
-        distances_within(low_net, uniq, cutoff_m=bikeshed_m),
-        strict=True,
-    ):
-        rows = slice(start, start + len(batch))
-        start += len(batch)
-        for targets, kind in ((d_nodes, "dest"), (people_nodes, "people")):
-            a = d_any[:, targets]
-            ok_any = a <= limit
-            b = d_low[:, targets]
-            ok_low = ok_any & (b <= limit) & (b <= detour_ratio * a)
-            if kind == "dest":
-                any_cnt[rows] = ok_any @ onehot
-                low_cnt[rows] = ok_low @ onehot
-            else:
-                p_any[rows] = ok_any @ people_at[targets]
-                p_low[rows] = ok_low @ people_at[targets]
+    any_cnt, low_cnt, p_any, p_low = _reach_pairs(
+        arrays, low_net, uniq, d_nodes, onehot, people_at,
+        bikeshed_m=bikeshed_m, detour_ratio=detour_ratio,
+    )  # fmt: skip
     any_cnt, low_cnt, p_any, p_low = (
         any_cnt[inverse],
         low_cnt[inverse],

@@ -5,7 +5,10 @@
 * :mod:`~geodistrict.network.engine`: a graph as arrays (built once per graph),
   snapping to nodes, bounded shortest paths, reach counts, routes, subgraphs;
 * :mod:`~geodistrict.network.counts`: units of each category within
-  walking distances of every node.
+  walking distances of every node;
+* :mod:`~geodistrict.network.search`: helpers of the local bounded searches;
+* :mod:`~geodistrict.network.lazy`: graphs whose networkx dicts are built on
+  first use (the base layers' graphs).
 """
 
 from geodistrict.network.counts import accessibility, accessibility_reference
@@ -29,10 +32,14 @@ from geodistrict.network.graph import (
     oneway_direction,
     streets_from_graph,
 )
+from geodistrict.network.lazy import LazyGraph
+from geodistrict.network.search import NodeTargets
 
 __all__ = [
     "GraphArrays",
+    "LazyGraph",
     "Mode",
+    "NodeTargets",
     "access_mask",
     "accessibility",
     "accessibility_reference",

@@ -45,6 +45,9 @@ from scipy.sparse import csgraph
 
 from geodistrict import _validate
 from geodistrict.errors import EmptyAreaError, ParameterError
+from geodistrict.network import search
+from geodistrict.network.lazy import GraphTables, pending_tables
+from geodistrict.network.search import _submatrix, _tiles
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +162,19 @@ class GraphArrays:
             return np.inf
         ratio = float(np.min(coo.data[moving] / straight[moving]))
         return max(ratio, 0.0)
+
+    @cached_property
+    def all_positions(self) -> np.ndarray:
+        """``arange(n)``, read-only: the nodes of a whole-graph search."""
+        out = np.arange(self.n)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def span(self) -> np.ndarray:
+        """Extent of the nodes along x and y (metres)."""
+        xy = np.asarray(self.xy, dtype=float)
+        return np.ptp(xy, axis=0) if self.n else np.zeros(2)
 
     @cached_property
     def largest_component(self) -> np.ndarray:
@@ -296,14 +312,21 @@ def graph_arrays(graph: nx.MultiDiGraph | GraphArrays, *, weight: str = "length"
     if isinstance(graph, GraphArrays):
         return graph
     _validate.projected_graph(graph)
-    stamp = (graph.number_of_nodes(), graph.number_of_edges(), weight)
+    tables = pending_tables(graph)  # a LazyGraph not built yet: read its tables
+    stamp = (
+        (len(tables.nodes), len(tables.edges), weight)
+        if tables is not None
+        else (graph.number_of_nodes(), graph.number_of_edges(), weight)
+    )
     try:
         cached = _MEMO.get(graph)
     except TypeError:
         cached = None
     if cached is not None and cached[0] == stamp:
         return cached[1]
-    arrays = _build_arrays(graph, weight)
+    arrays = (
+        _arrays_from_tables(tables, weight) if tables is not None else _build_arrays(graph, weight)
+    )
     with contextlib.suppress(TypeError):  # a graph class without weak references
         _MEMO[graph] = (stamp, arrays)
     return arrays
@@ -311,14 +334,7 @@ def graph_arrays(graph: nx.MultiDiGraph | GraphArrays, *, weight: str = "length"
 
 def _build_arrays(graph: nx.MultiDiGraph, weight: str) -> GraphArrays:
     ids = list(graph.nodes)
-    try:
-        nodes = np.array(ids, dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
-        nodes = np.array(ids, dtype=object)
     xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)], dtype=float)
-    if xy.size == 0:
-        xy = xy.reshape(0, 2)
-    index = pd.Index(ids)
     rows, cols, lengths = [], [], []
     for u, v, data in graph.edges(data=True):
         length = data.get(weight)
@@ -327,6 +343,19 @@ def _build_arrays(graph: nx.MultiDiGraph, weight: str) -> GraphArrays:
         rows.append(u)
         cols.append(v)
         lengths.append(length)
+    return _arrays(ids, xy, rows, cols, lengths)
+
+
+def _arrays(
+    ids: list[Any], xy: np.ndarray, rows: list[Any], cols: list[Any], lengths: list[Any]
+) -> GraphArrays:
+    try:
+        nodes = np.array(ids, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        nodes = np.array(ids, dtype=object)
+    if xy.size == 0:
+        xy = xy.reshape(0, 2)
+    index = pd.Index(ids)
     edge_u = index.get_indexer(pd.Index(rows, dtype=index.dtype)) if rows else np.zeros(0, int)
     edge_v = index.get_indexer(pd.Index(cols, dtype=index.dtype)) if cols else np.zeros(0, int)
     edge_u = np.asarray(edge_u, dtype=np.int64)
@@ -340,6 +369,19 @@ def _build_arrays(graph: nx.MultiDiGraph, weight: str) -> GraphArrays:
         edge_v=edge_v,
         edge_mm=edge_mm,
     )
+
+
+def _arrays_from_tables(tables: GraphTables, weight: str) -> GraphArrays:
+    """:func:`_build_arrays` of the graph the tables make, without building it."""
+    ids = tables.nodes.index.tolist()
+    xy = tables.nodes[["x", "y"]].to_numpy(dtype=float).reshape(-1, 2)
+    edges = tables.edges.iloc[tables.edge_order()]
+    lengths = tables.edge_column(weight) if len(edges) else []
+    bad = [i for i, x in enumerate(lengths) if x is None or not np.isfinite(x) or x < 0]
+    if bad:
+        u, v = edges["u"].iloc[bad[0]], edges["v"].iloc[bad[0]]
+        raise ParameterError(f"edge ({u!r}, {v!r}) has no valid {weight!r}: {lengths[bad[0]]!r}")
+    return _arrays(ids, xy, edges["u"].tolist(), edges["v"].tolist(), lengths)
 
 
 def edge_values(graph: nx.MultiDiGraph, name: str, default: Any = None) -> np.ndarray:
@@ -358,7 +400,12 @@ def edge_values(graph: nx.MultiDiGraph, name: str, default: Any = None) -> np.nd
     >>> edge_values(g, "osmid")[:2].tolist()
     [[11, 12], None]
     """
-    values = [data.get(name, default) for _, _, data in graph.edges(data=True)]
+    tables = pending_tables(graph)
+    values = (
+        tables.edge_column(name, default)
+        if tables is not None
+        else [data.get(name, default) for _, _, data in graph.edges(data=True)]
+    )
     out = np.empty(len(values), dtype=object)
     out[:] = values
     if values and all(isinstance(v, int | float | np.number) for v in values):
@@ -503,28 +550,6 @@ def distances_within(
         yield batch, csgraph.dijkstra(matrix, directed=True, indices=batch, limit=limit)
 
 
-def _submatrix(matrix: sparse.csr_matrix, nodes: np.ndarray, local_of: np.ndarray) -> Any:
-    """The rows and columns ``nodes`` of ``matrix`` (explicit zeros kept), in O(their edges).
-
-    ``local_of`` is a scratch array of -1 of the matrix's size, left as found.
-    """
-    local_of[nodes] = np.arange(len(nodes))
-    starts = matrix.indptr[nodes]
-    lengths = matrix.indptr[nodes + 1] - starts
-    total = int(lengths.sum())
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    entries = offsets + np.arange(total)
-    cols = local_of[matrix.indices[entries]]
-    keep = cols >= 0
-    rows = np.repeat(np.arange(len(nodes)), lengths)[keep]
-    local_of[nodes] = -1
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(nodes)))])
-    return sparse.csr_matrix(
-        (matrix.data[entries][keep], cols[keep].astype(np.int32), indptr),
-        shape=(len(nodes), len(nodes)),
-    )
-
-
 def local_distances(
     graph: nx.MultiDiGraph | GraphArrays,
     sources: np.ndarray,
@@ -532,6 +557,7 @@ def local_distances(
     cutoff_m: float,
     reverse: bool = False,
     max_batch_bytes: int = _DEFAULT_BATCH,
+    mm_per_metre: float | None = None,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Bounded distances from sources, each searched only in its own neighbourhood.
 
@@ -543,7 +569,9 @@ def local_distances(
     whole graph, and the work per source follows the size of its neighbourhood,
     not of the network: the total grows linearly with the network for a fixed
     cutoff. Graphs without a straight-line bound, or small enough for one
-    neighbourhood to cover them, are searched whole.
+    neighbourhood to cover them, are searched whole, and so are the sources of
+    a tile whose neighbourhood is not much smaller than the graph (cutting it
+    out would cost more than the whole search); the distances are the same.
 
     Parameters
     ----------
@@ -556,6 +584,12 @@ def local_distances(
         Distances *to* the sources instead of *from* them.
     max_batch_bytes : int, default 32 MiB
         Size of one dense block of distances; memory stays flat.
+    mm_per_metre : float, optional
+        A lower bound to use if below the graph's own
+        :attr:`GraphArrays.mm_per_metre` (the least of the two is used, so
+        the distances stay exact): e.g. that of the graph a
+        :meth:`GraphArrays.subgraph` was cut from, so that searches on both
+        come in the same batches over the same nodes.
 
     Yields
     ------
@@ -569,9 +603,9 @@ def local_distances(
     Examples
     --------
     >>> import geodistrict as gd
-    >>> arrays = graph_arrays(gd.datasets.grid_graph(1, 50, spacing_m=100))
+    >>> arrays = graph_arrays(gd.datasets.grid_graph(1, 2000, spacing_m=100))
     >>> which, nodes, dist = next(local_distances(arrays, np.array([0]), cutoff_m=150))
-    >>> which.tolist(), dist[0][np.isfinite(dist[0])].tolist(), len(nodes) < 50
+    >>> which.tolist(), dist[0][np.isfinite(dist[0])].tolist(), len(nodes) < 2000
     ([0], [0.0, 100000.0], True)
     """
     arrays = graph_arrays(graph)
@@ -581,33 +615,41 @@ def local_distances(
     if len(sources) == 0:
         return
     ratio = arrays.mm_per_metre
+    if mm_per_metre is not None:
+        ratio = min(ratio, max(float(mm_per_metre), 0.0))
     xy = np.asarray(arrays.xy, dtype=float)
-    span = np.ptp(xy, axis=0) if arrays.n else np.zeros(2)
+    span = arrays.span
     reach = (limit / ratio) * (1 + 1e-9) + 1e-3 if ratio > 0 and np.isfinite(limit) else np.inf
     # A tile of half the reach: its neighbourhood is (2.5 reach)^2, 6x the disc searched.
     tile = reach / 2
-    if not np.isfinite(reach) or bool(np.all(span <= 2 * reach + tile)):
-        everything = np.arange(arrays.n)
-        step = _batch_rows(arrays.n, max_batch_bytes)
-        for start in range(0, len(sources), step):
-            which = np.arange(start, min(start + step, len(sources)))
+    whole_step = _batch_rows(arrays.n, max_batch_bytes)
+    area = max(float(span[0]), reach) * max(float(span[1]), reach)  # a line has some width
+    node_density = arrays.n / area if np.isfinite(reach) else np.inf
+    k = len(sources)  # even one tile of them all would not pay for cutting a square out:
+    too_dense = (search._LOCAL_COST + k) * node_density * (2 * reach) ** 2 >= k * arrays.n
+    if not np.isfinite(reach) or bool(np.all(span <= 2 * reach + tile)) or too_dense:
+        for start in range(0, len(sources), whole_step):
+            which = np.arange(start, min(start + whole_step, len(sources)))
             dist = csgraph.dijkstra(matrix, directed=True, indices=sources[which], limit=limit)
-            yield which, everything, dist
+            yield which, arrays.all_positions, dist
         return
-    origin = xy.min(axis=0)
-    node_tiles = np.floor((xy - origin) / tile).astype(np.int64)
-    columns = int(node_tiles[:, 0].max()) + 1
-    node_keys = node_tiles[:, 1] * columns + node_tiles[:, 0]
-    by_key = np.argsort(node_keys, kind="stable")
-    sorted_keys = node_keys[by_key]
-    source_keys = node_keys[sources]
+    tile = search.tile_size(reach, len(sources), span)
+    index = _tiles(arrays, tile)
+    columns, by_key, sorted_keys = index.columns, index.by_key, index.sorted_keys
+    source_keys = index.node_keys[sources]
     order = np.argsort(source_keys, kind="stable")
     tiles, first = np.unique(source_keys[order], return_index=True)
     bounds = np.append(first, len(order))
     ring = int(np.ceil(reach / tile))
-    local_of = np.full(arrays.n, -1, dtype=np.int64)
+    whole: list[np.ndarray] = []
     for t, key in enumerate(tiles):
         which = order[bounds[t] : bounds[t + 1]]
+        box_lo = xy[sources[which]].min(axis=0) - reach
+        box_hi = xy[sources[which]].max(axis=0) + reach
+        expected = node_density * float(np.prod(box_hi - box_lo))  # nodes, if spread evenly
+        if (search._LOCAL_COST + len(which)) * expected >= len(which) * arrays.n:
+            whole.append(which)  # far too large a neighbourhood: no need to cut it out
+            continue
         tx, ty = int(key % columns), int(key // columns)
         keys = [
             (ty + dy) * columns + (tx + dx)
@@ -618,17 +660,25 @@ def local_distances(
         lo = np.searchsorted(sorted_keys, keys, side="left")
         hi = np.searchsorted(sorted_keys, keys, side="right")
         near = np.concatenate([by_key[a:b] for a, b in zip(lo, hi, strict=True)])
-        box_lo = xy[sources[which]].min(axis=0) - reach
-        box_hi = xy[sources[which]].max(axis=0) + reach
         inside = ((xy[near] >= box_lo) & (xy[near] <= box_hi)).all(axis=1)
-        nodes = np.sort(near[inside])
-        sub = _submatrix(matrix, nodes, local_of)
+        nodes = near[inside]
+        if (search._LOCAL_COST + len(which)) * len(nodes) >= len(which) * arrays.n:
+            whole.append(which)  # cutting it out would cost more than a whole search
+            continue
+        nodes = np.sort(nodes)
+        sub = _submatrix(matrix, nodes)
         local_sources = np.searchsorted(nodes, sources[which])
         step = _batch_rows(len(nodes), max_batch_bytes)
         for start in range(0, len(which), step):
             part = slice(start, start + step)
             dist = csgraph.dijkstra(sub, directed=True, indices=local_sources[part], limit=limit)
             yield which[part], nodes, dist
+    if whole:
+        rest = np.concatenate(whole)
+        for start in range(0, len(rest), whole_step):
+            batch = rest[start : start + whole_step]
+            dist = csgraph.dijkstra(matrix, directed=True, indices=sources[batch], limit=limit)
+            yield batch, arrays.all_positions, dist
 
 
 def multi_source_distance(

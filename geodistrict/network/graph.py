@@ -27,7 +27,7 @@ bike
 from __future__ import annotations
 
 import logging
-from typing import Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import networkx as nx
@@ -38,6 +38,7 @@ from pyproj import CRS
 
 from geodistrict import _validate
 from geodistrict.errors import ParameterError
+from geodistrict.network.lazy import GraphTables, LazyGraph, pending_tables
 from geodistrict.network.simplify import graph_from_tables, simplify_edges
 
 log = logging.getLogger(__name__)
@@ -160,27 +161,35 @@ def _build_graph_osmnx(
     return graph
 
 
-def _build_graph_arrays(
+def _graph_tables(
     node_gdf: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, crs: CRS, mode: Mode, simplify: bool
-) -> nx.MultiDiGraph:
-    """The same graph as :func:`_build_graph_osmnx`, simplified on arrays."""
+) -> tuple[GraphTables, dict[str, object]]:
+    """The tables of the graph :func:`_build_graph_osmnx` builds (simplified on arrays)."""
     order = _node_order(node_gdf.index, edges)
     node_table = pd.DataFrame(node_gdf.drop(columns=node_gdf.geometry.name)).loc[order]
     table = pd.DataFrame(edges)[["u", "v", "key", *[c for c in edges.columns
                                                     if c not in ("u", "v", "key")]]]  # fmt: skip
-    attrs = {"crs": crs, "mode": mode, "simplified": False}
+    attrs: dict[str, object] = {"crs": crs, "mode": mode, "simplified": False}
     if not simplify or len(table) == 0:
-        return graph_from_tables(node_table, table, graph_attrs=attrs)
+        return GraphTables(node_table, table), attrs
     simple = simplify_edges(
         node_table.index.to_numpy(), table, coords=node_table[["x", "y"]].to_numpy(),
         edge_attrs_differ=["osmid"],
     )  # fmt: skip
     attrs["simplified"] = True
+    tables = GraphTables(
+        node_table.iloc[simple.nodes], simple.edges.drop(columns="merged"), simple.key_order
+    )
+    return tables, attrs
+
+
+def _build_graph_arrays(
+    node_gdf: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, *, crs: CRS, mode: Mode, simplify: bool
+) -> nx.MultiDiGraph:
+    """The same graph as :func:`_build_graph_osmnx`, simplified on arrays."""
+    tables, attrs = _graph_tables(node_gdf, edges, crs=crs, mode=mode, simplify=simplify)
     return graph_from_tables(
-        node_table.iloc[simple.nodes],
-        simple.edges.drop(columns="merged"),
-        graph_attrs=attrs,
-        key_order=simple.key_order,
+        tables.nodes, tables.edges, graph_attrs=attrs, key_order=tables.key_order
     )
 
 
@@ -192,6 +201,7 @@ def build_graph(
     crs: CRS | str,
     simplify: bool = True,
     engine: Literal["arrays", "osmnx"] = "arrays",
+    lazy: bool = False,
 ) -> nx.MultiDiGraph:
     """Build a directed, projected street graph for one travel mode.
 
@@ -213,6 +223,11 @@ def build_graph(
         (:mod:`geodistrict.network.simplify`) and builds the graph in one
         pass; ``"osmnx"`` uses ``graph_from_gdfs`` + ``simplify_graph`` (the
         reference: the same graph, several times slower).
+    lazy : bool, default False
+        With ``engine="arrays"``, return a :class:`~geodistrict.network.lazy.LazyGraph`:
+        the same graph, whose networkx dicts are built only when someone reads
+        its nodes or edges; :func:`graph_arrays`, :func:`edge_values` and
+        :func:`streets_from_graph` read its tables without building it.
 
     Returns
     -------
@@ -231,6 +246,10 @@ def build_graph(
     if engine not in ("arrays", "osmnx"):
         raise ParameterError(f"engine must be 'arrays' or 'osmnx', not {engine!r}")
     node_gdf, edges, target = _directed_edges(nodes, segments, mode=mode, crs=crs)
+    if lazy and engine == "arrays":
+        tables, attrs = _graph_tables(node_gdf, edges, crs=target, mode=mode, simplify=simplify)
+        log.info("%s graph: %d nodes, %d edges", mode, len(tables.nodes), len(tables.edges))
+        return LazyGraph.from_tables(tables, **attrs)
     build = _build_graph_arrays if engine == "arrays" else _build_graph_osmnx
     graph = build(node_gdf, edges, crs=target, mode=mode, simplify=simplify)
     graph.graph["mode"] = mode
@@ -262,15 +281,24 @@ def streets_from_graph(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
 
 def _edges_frame(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     """``osmnx.graph_to_gdfs(graph, nodes=False)``, drawing only the missing geometries."""
-    if graph.number_of_edges() == 0:
+    tables = pending_tables(graph)  # a LazyGraph not built yet: its tables, in graph order
+    if (len(tables.edges) if tables is not None else graph.number_of_edges()) == 0:
         raise ParameterError(
             f"the {graph.graph.get('mode', '')} street graph has no edges: no street to list"
         )
-    u, v, k, data = zip(*graph.edges(keys=True, data=True), strict=True)
+    node_of: Any
+    if tables is not None:
+        rows = tables.edges.iloc[tables.edge_order()]
+        u, v, k = rows["u"].tolist(), rows["v"].tolist(), rows["key"].tolist()
+        data: Any = tables.edge_dicts()
+        node_of = tables.nodes[["x", "y"]].to_dict("index")
+    else:
+        u, v, k, data = zip(*graph.edges(keys=True, data=True), strict=True)
+        node_of = graph.nodes
     geometry = [d.get("geometry") for d in data]
     for i, line in enumerate(geometry):
         if line is None:  # osmnx's straight line between the end nodes
-            a, b = graph.nodes[u[i]], graph.nodes[v[i]]
+            a, b = node_of[u[i]], node_of[v[i]]
             geometry[i] = shapely.LineString([(a["x"], a["y"]), (b["x"], b["y"])])
     edges = gpd.GeoDataFrame(data, crs=graph.graph["crs"], geometry=geometry)
     edges["u"] = u

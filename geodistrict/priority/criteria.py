@@ -28,8 +28,9 @@ import shapely
 from geodistrict import _validate
 from geodistrict.network import (
     GraphArrays,
-    distances_within,
+    NodeTargets,
     graph_arrays,
+    local_distances,
     multi_source_distance,
     nearest_nodes,
 )
@@ -288,29 +289,39 @@ def _walk_reach(
     """Footfall, density, transit and categories within a walk, per distinct unit node.
 
     One bounded Dijkstra from each distinct unit node serves all four (walking
-    distances are symmetric).
+    distances are symmetric), searched in its own neighbourhood
+    (:func:`~geodistrict.network.local_distances`): the shops, stops and nodes
+    outside it are beyond the walk, so the work per unit node does not grow
+    with the network.
     """
     footfall = np.zeros(len(uniq))
     density = np.zeros(len(uniq), dtype=np.int64)
     transit = np.zeros(len(uniq), dtype=np.int64)
     within = np.zeros((len(uniq), n_categories), dtype=np.int64)
     radius = max(FOOTFALL_RADIUS_M, GAP_RADIUS_M, LOCAL_RADIUS_M)
-    row0 = 0
-    for batch, dist in distances_within(arrays, uniq, cutoff_m=radius):
-        for k in range(len(batch)):
-            d = dist[k]
-            i = row0 + k
+    # offsets of the units on one node are alike: the least per distinct node
+    own_of = pd.Series(unit_off).groupby(inverse).min().to_numpy()
+    shops_at = NodeTargets(shops.pos, arrays.n)
+    stops_at = NodeTargets(stops.pos, arrays.n)
+    for which, nodes, dist in local_distances(arrays, uniq, cutoff_m=radius):
+        for k, i in enumerate(which):
+            d = dist[k]  # the nodes searched, in ascending order: the same sum as a whole row
             near = np.isfinite(d) & (d > 0) & (d <= FOOTFALL_RADIUS_M * 1000)
             footfall[i] = (1.0 / (np.maximum(d[near], CLOSENESS_FLOOR_M * 1000) / 1e6)).sum()
-            own = unit_off[inverse == i].min()  # offsets of units on this node are alike
-            if len(shops.pos):
-                reach = d[shops.pos] + shops.off + own
-                density[i] = int((reach <= LOCAL_RADIUS_M * 1000).sum())
-                hit = codes[(reach <= GAP_RADIUS_M * 1000) & (codes >= 0)]
-                within[i] = np.bincount(hit, minlength=n_categories)
-            if len(stops.pos):
-                transit[i] = int((d[stops.pos] + stops.off + own <= LOCAL_RADIUS_M * 1000).sum())
-        row0 += len(batch)
+        own = own_of[which][:, None]
+        if len(shops.pos):
+            picked, column = shops_at.on(nodes)
+            reach = dist[:, column] + shops.off[picked] + own
+            density[which] = (reach <= LOCAL_RADIUS_M * 1000).sum(axis=1)
+            code = codes[picked]
+            hit = (reach <= GAP_RADIUS_M * 1000) & (code >= 0)
+            onehot = np.zeros((len(picked), n_categories), dtype=np.int64)
+            onehot[np.flatnonzero(code >= 0), code[code >= 0]] = 1
+            within[which] = hit.astype(np.int64) @ onehot
+        if len(stops.pos):
+            picked, column = stops_at.on(nodes)
+            reach = dist[:, column] + stops.off[picked] + own
+            transit[which] = (reach <= LOCAL_RADIUS_M * 1000).sum(axis=1)
     return _Reach(footfall, density, transit, within)
 
 

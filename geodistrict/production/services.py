@@ -25,7 +25,13 @@ from geodistrict._validate import (
     require_columns,
 )
 from geodistrict.errors import CRSError, EmptyAreaError, ParameterError
-from geodistrict.network import distances_within, graph_arrays, nearest_nodes
+from geodistrict.network import (
+    GraphArrays,
+    NodeTargets,
+    graph_arrays,
+    local_distances,
+    nearest_nodes,
+)
 from geodistrict.production._common import Weight, employees_of, numeric_column, weights_of
 from geodistrict.production.firms import zone_of
 from geodistrict.production.privacy import (
@@ -91,14 +97,32 @@ def _network_cost(
         pool = pool[_thin(arrays.xy[pool], max_candidates)]
         cxy, cpos, coff = arrays.xy[pool], pool, np.zeros(len(pool))
         clabels = [f"node {arrays.nodes[i]}" for i in pool]
-    cost = np.full((len(fxy), len(cpos)), np.inf)
-    start = 0
-    # reverse=True: the way from each firm's node to the candidate, as a firm travels.
-    for batch, dist_mm in distances_within(arrays, cpos, cutoff_m=max_distance_m, reverse=True):
-        cols = slice(start, start + len(batch))
-        cost[:, cols] = dist_mm[:, fpos].T / 1000.0 + foff[:, None] + coff[None, cols]
-        start += len(batch)
-    return cost, cxy, clabels
+    return _cost_matrix(arrays, fpos, foff, cpos, coff, max_distance_m), cxy, clabels
+
+
+def _cost_matrix(
+    arrays: GraphArrays,
+    fpos: np.ndarray,
+    foff: np.ndarray,
+    cpos: np.ndarray,
+    coff: np.ndarray,
+    max_distance_m: float,
+) -> np.ndarray:
+    """Firm x candidate cost (m): firm offset + network way + candidate offset, else inf.
+
+    ``reverse=True``: the way from each firm's node to the candidate, as a firm
+    travels; each candidate searches its own neighbourhood, where the firms
+    within reach stand, so the work does not grow with the network.
+    """
+    cost = np.full((len(fpos), len(cpos)), np.inf)
+    firms_at = NodeTargets(fpos, arrays.n)
+    for which, nodes, dist_mm in local_distances(
+        arrays, cpos, cutoff_m=max_distance_m, reverse=True
+    ):
+        picked, column = firms_at.on(nodes)
+        block = dist_mm[:, column].T / 1000.0 + foff[picked, None] + coff[None, which]
+        cost[picked[:, None], which[None, :]] = block
+    return cost
 
 
 def service_sites(
@@ -118,8 +142,8 @@ def service_sites(
     """Where to put ``p`` shared-service points to reach the most firms (``service_sites``).
 
     A maximal covering location problem (MCLP, Church & ReVelle 1974) solved
-    with :func:`geodistrict.siting.maximal_covering` (spopt and PuLP's bundled
-    CBC solver, with a greedy fallback): choose ``p`` of the candidate sites so
+    with :func:`geodistrict.siting.maximal_covering` (the HiGHS solver that
+    SciPy ships, with a greedy fallback): choose ``p`` of the candidate sites so
     that the weight (firms or employees) of the firms within
     ``max_distance_m`` of a chosen site is the largest.
 
