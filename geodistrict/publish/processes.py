@@ -11,39 +11,112 @@ Each processor's definition names the district output folders it may use
 (``districts: {id: folder}``).  Bad inputs raise :class:`ProcessInputError`,
 which pygeoapi answers with HTTP 400 and the message.  Outputs are GeoJSON in
 CRS84 with the OpenStreetMap attribution.
+
+What the processes read from a district's outputs is kept in memory per
+**file version** (path, inode, modification time in ns and size, as
+:func:`geodistrict.publish.snapshots.file_version` gives it), at most
+:data:`MEMO_ENTRIES` things per server process, least recently used going
+first: a new run switches the ``current`` link, the same path leads to
+another file and the next request reads it, without a restart.
+``rank-vacant-units`` keeps, per version of the ``vacant_units`` layer, a
+:class:`~geodistrict.priority.rerank.Reranker` (the criteria imputed once,
+the other presets' ranks and the words of every value) and the layer's
+constant part already as GeoJSON, so a request costs the scores, the ranks
+and the explanations of its weights; the answer is the one
+:func:`~geodistrict.priority.rank_from_folder` gives (``_rank_reference``).
+``category-gaps`` keeps the ``commercial_units`` layer and the reference mix;
+``isochrone`` the manifest and, per run, the district's graphs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
+import pandas as pd
 import shapely
 from pygeoapi.process.base import BaseProcessor
 from shapely.geometry import Point, shape
 
 from geodistrict.errors import GeodistrictError
-from geodistrict.priority.definitions import CRITERIA, PRESETS
+from geodistrict.priority.definitions import CRITERIA, PRESETS, Method
+from geodistrict.priority.mcda import get_preset
+from geodistrict.priority.rerank import DROPPED_COLUMNS, Reranker
+from geodistrict.publish.snapshots import file_version
 from geodistrict.sources.osm import OSM_ATTRIBUTION
-from geodistrict.store import current_version, read_manifest
+from geodistrict.store import MANIFEST, current_version, read_manifest
 
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "MEMO_ENTRIES",
     "PROCESS_TITLES",
     "CategoryGapsProcessor",
     "IsochroneProcessor",
     "ProcessInputError",
     "RankVacantUnitsProcessor",
+    "clear_memo",
     "process_resources",
 ]
 
 _JOBS = ["sync-execute", "async-execute"]
+
+# --------------------------------------------------------------------------- memo per file version
+
+#: Most things (manifests, rankings, layers) kept in memory per server process: a
+#: district takes up to three (its manifest, its ranking, its commercial units).
+MEMO_ENTRIES = 32
+
+_MEMO_LOCK = threading.Lock()
+_MEMO: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+
+
+def clear_memo() -> None:
+    """Forget everything the processes keep in memory (tests; a process freeing memory)."""
+    with _MEMO_LOCK:
+        _MEMO.clear()
+    _graphs.cache_clear()
+
+
+def _memo[T](key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    """The value kept under ``key``, built (outside the lock) when missing; LRU-bounded."""
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    value = build()  # two threads may build the same value once each: harmless
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        _MEMO.move_to_end(key)
+        while len(_MEMO) > MEMO_ENTRIES:
+            _MEMO.popitem(last=False)
+    return value
+
+
+def _manifest(version: Path) -> dict[str, Any]:
+    """:func:`read_manifest` of a version folder, kept per version of the file (read-only)."""
+    try:
+        key = ("manifest", file_version(version / MANIFEST))
+    except OSError:  # missing or unreadable: read_manifest says so in its words
+        return read_manifest(version)
+    return _memo(key, lambda: read_manifest(version))
+
+
+def _gpkg(folder: Path) -> tuple[Path, dict[str, Any], Path]:
+    """The current version folder of a district, its manifest and its GeoPackage."""
+    version = current_version(folder)  # manifest and GeoPackage of one version
+    manifest = _manifest(version)
+    return version, manifest, version / manifest["gpkg"]
 
 
 class ProcessInputError(GeodistrictError, ValueError):
@@ -221,8 +294,32 @@ class RankVacantUnitsProcessor(_DistrictProcessor):
         )
 
     def run(self, data: dict[str, Any]) -> dict[str, Any]:
-        from geodistrict.priority import rank_from_folder
+        weights, preset, method, top = self.inputs(data)
+        folder = self.folder(data)
+        entry = _ranking(folder)
+        if not entry.reranker.exact:  # non-finite criteria: the reference path as it is
+            return _rank_reference(folder, weights, preset=preset, method=method, top=top)
+        chosen = get_preset(preset if preset is not None else entry.run_preset).name
+        used = entry.run_weights if chosen == entry.run_preset else {}
+        columns = entry.reranker.columns({**used, **weights}, method=method, preset=chosen)
+        order = np.argsort(columns["rank"], kind="stable")  # as sort_values("rank", "stable")
+        if top:
+            order = order[:top]
+        n = len(columns["rank"])
+        scored = {name: _python_values(value, n) for name, value in columns.items()}
+        features = [
+            {
+                "type": "Feature",
+                "properties": entry.properties[i] | {name: v[i] for name, v in scored.items()},
+                "geometry": entry.geometries[i],
+            }
+            for i in order.tolist()
+        ]
+        return entry.collection | {"features": features}
 
+    @staticmethod
+    def inputs(data: dict[str, Any]) -> tuple[dict[str, Any], str | None, Method, int | None]:
+        """Checked ``weights``, ``preset``, ``method`` and ``top`` of a request."""
         weights = data.get("weights") or {}
         if not isinstance(weights, dict):
             raise ProcessInputError(f"weights must be an object of numbers, got {weights!r}")
@@ -235,17 +332,105 @@ class RankVacantUnitsProcessor(_DistrictProcessor):
         preset = data.get("preset")
         if preset is not None and not isinstance(preset, str):
             raise ProcessInputError(f"preset must be a name, got {preset!r}")
-        ranked = rank_from_folder(self.folder(data), weights, preset=preset, method=method)
-        return self.geojson(ranked.head(top) if top else ranked)
+        return weights, preset, method, top
+
+
+def _rank_reference(
+    folder: Path,
+    weights: dict[str, Any],
+    *,
+    preset: str | None,
+    method: Method,
+    top: int | None,
+) -> dict[str, Any]:
+    """The answer of ``rank-vacant-units`` without memo: :func:`rank_from_folder`, as GeoJSON."""
+    from geodistrict.priority import rank_from_folder
+
+    ranked = rank_from_folder(folder, weights, preset=preset, method=method)
+    return _DistrictProcessor.geojson(ranked.head(top) if top else ranked)
+
+
+def _python_values(value: Any, n: int) -> list[Any]:
+    """A column of :meth:`Reranker.columns` as the Python values ``to_json`` writes."""
+    if isinstance(value, str):
+        return [value] * n
+    if isinstance(value, np.ndarray):
+        return value.tolist()  # numpy int64/float64 to int/float, as astype(object)
+    if isinstance(value, pd.api.extensions.ExtensionArray):
+        return [None if v is pd.NA else int(v) for v in value]
+    return list(value)
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """What ``rank-vacant-units`` keeps of one version of a ``vacant_units`` layer."""
+
+    reranker: Reranker
+    #: The run's preset and its weights (``rank_from_folder`` merges the request over them).
+    run_preset: str | None
+    run_weights: dict[str, Any]
+    #: The GeoJSON of the layer without the scored columns: collection members,
+    #: then per unit its properties (in column order) and its geometry.
+    collection: dict[str, Any]
+    properties: list[dict[str, Any]]
+    geometries: list[Any]
+
+
+def _ranking(folder: Path) -> _Ranking:
+    """The :class:`_Ranking` of a district's current ``vacant_units``, kept per file version."""
+    from geodistrict.priority import read_ranked
+
+    version, manifest, gpkg = _gpkg(folder)
+    entry = manifest.get("layers", {}).get("vacant_units")
+    if entry is None:  # read_ranked raises the error of a folder without the layer
+        read_ranked(folder)
+        return _ranking(folder)  # unless a run added the layer meanwhile
+    try:
+        key = ("ranking", file_version(gpkg), entry["gpkg_layer"])
+    except OSError:  # the GeoPackage is gone: read_ranked says so in its words
+        read_ranked(version)
+        raise
+    return _memo(key, lambda: _build_ranking(version, folder))
+
+
+def _build_ranking(version: Path, folder: Path) -> _Ranking:
+    from geodistrict.priority import read_ranked
+
+    layer = read_ranked(version)
+    run_preset = None
+    if "preset" in layer and len(layer) and isinstance(layer["preset"].iloc[0], str):
+        run_preset = layer["preset"].iloc[0]
+    elif len(layer):
+        log.warning("%s predates the ranking presets: run it again for their criteria", folder)
+    run_weights: dict[str, Any] = {}
+    if "weights" in layer and len(layer) and isinstance(layer["weights"].iloc[0], str):
+        run_weights = {
+            k: v for k, v in json.loads(layer["weights"].iloc[0]).items() if k in CRITERIA
+        }
+    constant = layer.drop(columns=[c for c in DROPPED_COLUMNS if c in layer])
+    collection = _DistrictProcessor.geojson(constant)
+    features, collection["features"] = collection["features"], []  # keeps the key's place
+    return _Ranking(
+        reranker=Reranker(layer),
+        run_preset=run_preset,
+        run_weights=run_weights,
+        collection=collection,
+        properties=[f["properties"] for f in features],
+        geometries=[f["geometry"] for f in features],
+    )
 
 
 @lru_cache(maxsize=4)
-def _graphs(config_file: str) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph, dict[str, Any]]:
+def _graphs(
+    config_file: str, run: tuple[Any, ...] = ()
+) -> tuple[nx.MultiDiGraph, nx.MultiDiGraph, dict[str, Any]]:
     """Walk graph, LTS-tagged bike graph and isochrone options of a district.
 
     The bike graph is scored as the pipeline's ``cycling`` step scores it
     (way tags, default speed, crossings), and the options are the district's
     ``cycling`` settings, so the process answers as the published layers do.
+    ``run`` (the output version and the configuration file's version) only
+    keys the cache: a new run, or an edited configuration, builds them again.
     """
     from geodistrict.config import load_config
     from geodistrict.cycling import add_lts, with_way_tags
@@ -338,7 +523,8 @@ class IsochroneProcessor(_DistrictProcessor):
         from geodistrict.cycling import isochrones
 
         folder = self.folder(data)
-        manifest = read_manifest(folder)
+        version = current_version(folder)
+        manifest = _manifest(version)
         point = data.get("point")
         if isinstance(point, dict):
             try:
@@ -370,7 +556,7 @@ class IsochroneProcessor(_DistrictProcessor):
         config_file = manifest.get("config")
         if not config_file or not Path(config_file).is_file():
             raise ProcessInputError(f"the district's configuration {config_file!r} is gone")
-        walk, bike, options = _graphs(config_file)
+        walk, bike, options = _graphs(config_file, (str(version), file_version(config_file)))
         crs = walk.graph["crs"]
         source = gpd.GeoDataFrame(
             {"name": ["point"], "kind": ["input"]}, geometry=[geom], crs=4326
@@ -418,7 +604,7 @@ class CategoryGapsProcessor(_DistrictProcessor):
         )
 
     def run(self, data: dict[str, Any]) -> dict[str, Any]:
-        from geodistrict.commerce import category_gaps, load_reference_mix
+        from geodistrict.commerce import category_gaps
 
         folder = self.folder(data)
         raw = data.get("polygon")
@@ -432,15 +618,32 @@ class CategoryGapsProcessor(_DistrictProcessor):
             polygon = shapely.make_valid(polygon)
         if polygon.is_empty or polygon.area == 0:
             raise ProcessInputError("polygon is empty")
-        version = current_version(folder)  # the manifest and the GeoPackage of one version
-        gpkg = version / read_manifest(version)["gpkg"]
-        units = gpd.read_file(gpkg, layer="commercial_units")
+        _, _, gpkg = _gpkg(folder)
+        try:
+            key = ("layer", file_version(gpkg), "commercial_units")
+        except OSError:  # gone: reading it says so in its words
+            units = gpd.read_file(gpkg, layer="commercial_units")
+        else:  # kept per version of the GeoPackage and shared: read, never changed
+            units = _memo(key, lambda: gpd.read_file(gpkg, layer="commercial_units"))
         area = gpd.GeoSeries([polygon], crs=4326).to_crs(units.crs).iloc[0]
         inside = units[units.within(area)]
         if inside.empty:
             raise ProcessInputError("no commercial unit lies inside the polygon")
-        gaps = category_gaps(inside, area, load_reference_mix())
+        gaps = category_gaps(inside, area, _reference_mix().copy())
         return self.geojson(gaps)
+
+
+def _reference_mix() -> pd.Series:
+    """The shipped reference mix (:func:`load_reference_mix`), kept per version of its file."""
+    from geodistrict.commerce import load_reference_mix
+    from geodistrict.commerce.gaps import default_reference_mix_path
+
+    path = default_reference_mix_path()
+    try:
+        key = ("reference_mix", file_version(path))
+    except OSError:  # load_reference_mix reports it
+        return load_reference_mix()
+    return _memo(key, load_reference_mix)
 
 
 def process_resources(districts: dict[str, str], layers: set[str]) -> dict[str, Any]:
