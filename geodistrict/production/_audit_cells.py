@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,8 +86,7 @@ def _values(respondents: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def _labels(layer: pd.DataFrame, key: str, n: int) -> np.ndarray | None:
-    membership = layer.attrs.get("membership") or {}
+def _labels(membership: Mapping[str, Any], key: str, n: int) -> np.ndarray | None:
     labels = membership.get(key)
     if labels is None:
         return None
@@ -102,9 +102,11 @@ def _isnull(value: object) -> bool:
     return value is None or bool(pd.isna(value))
 
 
-def _spec_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) -> list[_Cell]:
+def _spec_cells(
+    name: str, layer: pd.DataFrame, values: dict[str, np.ndarray], membership: Mapping[str, Any]
+) -> list[_Cell]:
     n = len(values["firms"])
-    area, sector = _labels(layer, "area", n), _labels(layer, "sector", n)
+    area, sector = _labels(membership, "area", n), _labels(membership, "sector", n)
     if area is None or sector is None:
         log.warning("%s: no membership, not audited", name)
         return []
@@ -159,9 +161,11 @@ def _spec_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) -
     return cells
 
 
-def _cluster_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) -> list[_Cell]:
+def _cluster_cells(
+    name: str, layer: pd.DataFrame, values: dict[str, np.ndarray], membership: Mapping[str, Any]
+) -> list[_Cell]:
     n = len(values["firms"])
-    label, sector = _labels(layer, "cluster_id", n), _labels(layer, "sector", n)
+    label, sector = _labels(membership, "cluster_id", n), _labels(membership, "sector", n)
     if label is None:
         log.warning("%s: no membership, not audited", name)
         return []
@@ -201,13 +205,14 @@ def _cluster_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]
     return cells
 
 
-def _site_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) -> list[_Cell]:
+def _site_cells(
+    name: str, layer: pd.DataFrame, values: dict[str, np.ndarray], membership: Mapping[str, Any]
+) -> list[_Cell]:
     n = len(values["firms"])
-    site, zone = _labels(layer, "site_id", n), _labels(layer, "zone", n)
+    site, zone = _labels(membership, "site_id", n), _labels(membership, "zone", n)
     if site is None:
         log.warning("%s: no membership, not audited", name)
         return []
-    membership = layer.attrs.get("membership") or {}
     weight = "employees" if membership.get("weight", "employees") == "employees" else "firms"
     cells = []
     everywhere = list(range(len(layer)))
@@ -259,9 +264,11 @@ def _site_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) -
     return cells
 
 
-def _needs_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) -> list[_Cell]:
+def _needs_cells(
+    name: str, layer: pd.DataFrame, values: dict[str, np.ndarray], membership: Mapping[str, Any]
+) -> list[_Cell]:
     n = len(values["firms"])
-    area, zone = _labels(layer, "area", n), _labels(layer, "zone", n)
+    area, zone = _labels(membership, "area", n), _labels(membership, "zone", n)
     if area is None or zone is None:
         log.warning("%s: no membership, not audited", name)
         return []
@@ -323,9 +330,11 @@ def _needs_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) 
     return cells
 
 
-def _firm_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) -> list[_Cell]:
+def _firm_cells(
+    name: str, layer: pd.DataFrame, values: dict[str, np.ndarray], membership: Mapping[str, Any]
+) -> list[_Cell]:
     n = len(values["firms"])
-    cell = _labels(layer, "cell", n)
+    cell = _labels(membership, "cell", n)
     if cell is None or "cell" not in layer.columns:
         return []
     return [
@@ -335,37 +344,73 @@ def _firm_cells(name: str, layer: pd.DataFrame, values: dict[str, np.ndarray]) -
 
 
 def _answers(
-    layers: Mapping[str, pd.DataFrame], respondents: pd.DataFrame
+    respondents: pd.DataFrame, memberships: Mapping[str, Mapping[str, Any]]
 ) -> dict[str, np.ndarray]:
     """Each answer a count can be restricted to (``issue_credit``...), firm by firm."""
     from geodistrict.production.needs import _indicators
 
     answers = {k: np.asarray(v, dtype=bool) for k, v in _indicators(respondents).items()}
-    needs = layers.get("production_needs")
-    space = None if needs is None else (needs.attrs.get("membership") or {}).get("space_found")
+    space = memberships.get("production_needs", {}).get("space_found")
     answers["firms_space_found"] = (
         np.asarray(space, dtype=bool) if space is not None else np.zeros(len(respondents), bool)
     )
     return answers
 
 
+_BUILDERS = {
+    "sector_specialisation": _spec_cells,
+    "firm_clusters": _cluster_cells,
+    "service_sites": _site_cells,
+    "production_needs": _needs_cells,
+    "firms": _firm_cells,
+}
+
+
+def _memberships(layers: Mapping[str, pd.DataFrame]) -> dict[str, Mapping[str, Any]]:
+    """The ``attrs["membership"]`` of each layer (empty when it has none)."""
+    return {name: layer.attrs.get("membership") or {} for name, layer in layers.items()}
+
+
 def _cells(
-    layers: Mapping[str, pd.DataFrame], respondents: pd.DataFrame
+    layers: Mapping[str, pd.DataFrame],
+    respondents: pd.DataFrame,
+    *,
+    memberships: Mapping[str, Mapping[str, Any]] | None = None,
+    cache: dict[Any, Any] | None = None,
 ) -> tuple[list[_Cell], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    values = _values(respondents)
-    answers = _answers(layers, respondents)
+    """The cells of every layer, the values of each variable and the answers, firm by firm.
+
+    ``memberships`` gives each layer's membership when the layers do not carry it
+    in their ``attrs`` (see :func:`_memberships`).  ``cache``, kept by the caller
+    across calls with the same respondents and memberships (the rounds of
+    :func:`~geodistrict.production.disclosure.protect_layers`), keeps the values,
+    the answers and the cells of each layer object seen: a layer that did not
+    change is not read again.
+    """
+    if memberships is None:
+        memberships = _memberships(layers)
+    cache = {} if cache is None else cache
+    if "values" not in cache:
+        cache["values"] = _values(respondents)
+        cache["answers"] = _answers(respondents, memberships)
+    values, answers = cache["values"], cache["answers"]
     cells: list[_Cell] = []
     for name, layer in layers.items():
-        if name == "sector_specialisation":
-            cells += _spec_cells(name, layer, values)
-        elif name == "firm_clusters":
-            cells += _cluster_cells(name, layer, values)
-        elif name == "service_sites":
-            cells += _site_cells(name, layer, values)
-        elif name == "production_needs":
-            cells += _needs_cells(name, layer, values)
-        elif name == "firms":
-            cells += _firm_cells(name, layer, values)
+        builder = _BUILDERS.get(name)
+        if builder is None:
+            continue
+        seen = cache.get(("layer", name))
+        if seen is not None and seen[0] is layer:
+            cells += seen[1]
+            continue
+        mine = _kept(builder(name, layer, values, memberships.get(name, {})), answers)
+        cache[("layer", name)] = (layer, mine)
+        cells += mine
+    return cells, values, answers
+
+
+def _kept(cells: list[_Cell], answers: Mapping[str, np.ndarray]) -> list[_Cell]:
+    """The cells with a known set of firms (``members``, ``parent``), non-empty groups only."""
     kept = []
     for cell in cells:
         unknown = [p for p in cell.predicates if p not in answers]
@@ -383,4 +428,4 @@ def _cells(
             cell.parent = parent
         if cell.group.any():
             kept.append(cell)
-    return kept, values, answers
+    return kept

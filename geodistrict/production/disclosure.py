@@ -70,12 +70,12 @@ import numpy as np
 import pandas as pd
 
 from geodistrict.errors import GeodistrictError
-from geodistrict.production._audit_cells import _Cell, _cells, _Finding
+from geodistrict.production._audit_cells import _Cell, _cells, _Finding, _memberships
+from geodistrict.production._audit_linear import _linear_findings
 from geodistrict.production.privacy import (
     DOMINANCE,
     check_dominance,
     check_group_size,
-    dominated,
 )
 
 __all__ = ["FINDING_COLUMNS", "audit_disclosure", "protect_layers"]
@@ -84,361 +84,6 @@ log = logging.getLogger(__name__)
 
 #: Columns of the frame of findings.
 FINDING_COLUMNS = ["kind", "variable", "firms", "layers", "cells", "detail"]
-_TOL = 1e-7
-
-
-# --------------------------------------------------------------------------- linear system
-
-
-class _System:
-    """The published equations of one variable and one family of answers.
-
-    The unknowns are the *atoms*: the firms sharing the same groups (areas,
-    sectors, clusters, sites, cells: the attacker is assumed to know which
-    combinations of groups hold firms, e.g. from the maps) and the same
-    values of the answers of ``family`` (all 2^f combinations, empty or not:
-    the attacker does not know which answers were given).
-    """
-
-    def __init__(
-        self,
-        cells: list[_Cell],
-        group_of: np.ndarray,
-        n_groups: int,
-        family: tuple[str, ...],
-        answers: Mapping[str, np.ndarray],
-    ):
-        self.cells = cells
-        self.family = family
-        f = len(family)
-        self.n_atoms = n_groups << f
-        bits = np.zeros(len(group_of), dtype=np.int64)
-        for j, name in enumerate(family):
-            bits |= answers[name].astype(np.int64) << j
-        self.atom_of = (group_of.astype(np.int64) << f) | bits
-        self.group_of = group_of
-        self.size = np.bincount(self.atom_of, minlength=self.n_atoms)
-        self.published = [c for c in cells if c.published]
-        self.matrix = np.array([self.vector(c) for c in self.published], dtype=float)
-        if len(self.published):
-            rows = np.unique(self.matrix, axis=0)  # duplicates add nothing to the row space
-            _, s, vt = np.linalg.svd(rows, full_matrices=True)
-            rank = int((s > _TOL * max(1.0, s[0])).sum())
-            self.null = vt[rank:].T  # atoms x d
-            u, s, vt = np.linalg.svd(self.matrix, full_matrices=False)
-            # Least-norm weights c with matrix.T @ c = v, for v in the row space.
-            self.solve = (u[:, :rank] / s[:rank]) @ vt[:rank]
-        else:
-            self.null = np.eye(self.n_atoms)
-            self.solve = np.zeros((0, self.n_atoms))
-
-    def vector(self, cell: _Cell) -> np.ndarray:
-        """Indicator over atoms of a cell: its groups, with its answers given."""
-        f = len(self.family)
-        groups = self.groups_of(cell)
-        need = 0
-        for j, name in enumerate(self.family):
-            if name in cell.predicates:
-                need |= 1 << j
-        assignments = np.array([a for a in range(1 << f) if a & need == need], dtype=np.int64)
-        vec = np.zeros(self.n_atoms)
-        vec[(groups[:, None] << f | assignments[None, :]).ravel()] = 1.0
-        return vec
-
-    def groups_of(self, cell: _Cell) -> np.ndarray:
-        """The group atoms of a cell (cached on the cell: the same in every family)."""
-        cached = getattr(cell, "_groups", None)
-        if cached is None:
-            cached = np.unique(self.group_of[cell.group])
-            cell._groups = cached  # type: ignore[attr-defined]
-        return cached
-
-    def atoms(self, members: np.ndarray) -> np.ndarray:
-        """Indicator over atoms of a set of firms (the atoms holding them)."""
-        vec = np.zeros(self.n_atoms)
-        vec[np.unique(self.atom_of[members])] = 1.0
-        return vec
-
-    def firms(self, vec: np.ndarray) -> np.ndarray:
-        return vec[self.atom_of] > 0.5
-
-    def determined(self, vec: np.ndarray) -> bool:
-        if self.null.shape[1] == 0:
-            return True
-        return bool(np.linalg.norm(self.null.T @ vec) <= 1e-6 * max(1.0, np.linalg.norm(vec)))
-
-    def fix(self, vec: np.ndarray) -> list[list[_Cell]]:
-        """Classes of published cells (same set of atoms) whose hiding would leave ``vec``
-        undetermined, best first; else every class the attacker's equation uses."""
-        used = self.used(vec)
-        if not used:
-            return []
-        keys = {self.vector(c).tobytes() for c in used}
-        classes: dict[bytes, list[_Cell]] = {}
-        for cell in self.published:
-            key = self.vector(cell).tobytes()
-            if key in keys:
-                classes.setdefault(key, []).append(cell)
-        necessary = []
-        for key, carriers in classes.items():
-            rows = [
-                r for r, c in zip(self.matrix, self.published, strict=True) if r.tobytes() != key
-            ]
-            if not rows or not _in_row_space(np.unique(np.array(rows), axis=0), vec):
-                necessary.append(carriers)
-        order = necessary or list(classes.values())
-        return sorted(order, key=lambda cs: max(_rank(c) for c in cs))
-
-    def used(self, vec: np.ndarray) -> list[_Cell]:
-        """The published cells the attacker's equation for ``vec`` combines."""
-        if not len(self.published):
-            return []
-        coef = self.solve @ vec
-        return [c for c, w in zip(self.published, coef, strict=True) if abs(w) > 1e-6]
-
-
-def _in_row_space(rows: np.ndarray, vec: np.ndarray) -> bool:
-    _, s, vt = np.linalg.svd(rows, full_matrices=True)
-    rank = int((s > _TOL * max(1.0, s[0])).sum())
-    null = vt[rank:]
-    return bool(np.linalg.norm(null @ vec) <= 1e-6 * max(1.0, np.linalg.norm(vec)))
-
-
-#: What a layer's numbers are worth to the district, lowest hidden first: the
-#: service sites' counts and the clusters' sizes before the needs by area, and the
-#: location quotients (rows and shares of sector_specialisation) last.
-_WORTH = {"service_sites": 0, "firm_clusters": 1, "firms": 1, "production_needs": 2}
-
-
-def _rank(cell: _Cell) -> tuple[int, bool, int, str]:
-    """Order in which cells are hidden (see :func:`_smallest`)."""
-    return (_WORTH.get(cell.layer, 3), "(" in cell.label, cell.size, cell.label)
-
-
-def _smallest(cells: Sequence[_Cell]) -> list[_Cell]:
-    """Cells in the order they are hidden: by what their layer is worth (``_WORTH``),
-    numbers read off shares after those shown as such, then the smallest set first."""
-    return sorted(cells, key=_rank)
-
-
-def _small_sets(system: _System, k: int) -> list[np.ndarray]:
-    """Determined unions of up to four non-empty atoms with fewer than ``k`` firms in all."""
-    small = np.flatnonzero((system.size > 0) & (system.size < k))
-    if small.size == 0:
-        return []
-    rows = system.null[small]  # null-space coordinates of each small atom
-    found: list[np.ndarray] = []
-    if rows.shape[1]:
-        alone = np.linalg.norm(rows, axis=1) <= 1e-6
-    else:
-        alone = np.ones(len(small), dtype=bool)
-    for a in small[alone]:
-        vec = np.zeros(system.n_atoms)
-        vec[a] = 1.0
-        found.append(vec)
-    # Unions of atoms that are not determined alone: their null rows must cancel out.
-    rest = np.flatnonzero(~alone)
-    if rest.size < 2:
-        return found
-    rng = np.random.default_rng(0)
-    key = rows[rest] @ rng.normal(size=(rows.shape[1], 2))
-    atom = small[rest]
-    sz = system.size[atom]
-    # Entries: single atoms and pairs of fewer than k firms, with their summed key.
-    ii, jj = np.triu_indices(rest.size, 1)
-    keep = sz[ii] + sz[jj] < k
-    ii, jj = ii[keep], jj[keep]
-    first = np.concatenate([np.arange(rest.size), ii])
-    second = np.concatenate([np.full(rest.size, -1), jj])
-    kx = key[first, 0] + np.where(second >= 0, key[np.maximum(second, 0), 0], 0.0)
-    ky = key[first, 1] + np.where(second >= 0, key[np.maximum(second, 0), 1], 0.0)
-    size = sz[first] + np.where(second >= 0, sz[np.maximum(second, 0)], 0)
-    order = np.argsort(kx, kind="stable")
-    kx, ky, size, first, second = kx[order], ky[order], size[order], first[order], second[order]
-    lo = np.searchsorted(kx, -kx - 1e-6, side="left")
-    hi = np.searchsorted(kx, -kx + 1e-6, side="right")
-    seen: set[tuple[int, ...]] = set()
-
-    def parts(e: int) -> set[int]:
-        return {int(atom[first[e]])} | ({int(atom[second[e]])} if second[e] >= 0 else set())
-
-    for e in map(int, np.flatnonzero((hi > lo) | ((np.abs(kx) <= 1e-6) & (np.abs(ky) <= 1e-6)))):
-        mine = parts(e)
-        unions = []
-        if abs(kx[e]) <= 1e-6 and abs(ky[e]) <= 1e-6 and len(mine) == 2:
-            unions.append(tuple(sorted(mine)))
-        for t in range(lo[e], hi[e]):
-            if abs(ky[t] + ky[e]) <= 1e-6 and size[t] + size[e] < k:
-                other = parts(t)
-                if not mine & other:
-                    unions.append(tuple(sorted(mine | other)))
-        for union in unions:
-            if union in seen:
-                continue
-            seen.add(union)
-            vec = np.zeros(system.n_atoms)
-            vec[list(union)] = 1.0
-            if system.determined(vec):
-                found.append(vec)
-    return found
-
-
-def _sensitive(cell: _Cell, y: np.ndarray, k: int, dominance: tuple[int, float]) -> bool:
-    """Whether a cell must stay hidden for its own sake."""
-    if 0 < cell.size < k:
-        return True
-    if cell.variable != "firms" and dominated(y[cell.members], dominance):
-        return True
-    if cell.parent is not None:
-        rest = int((cell.parent & ~cell.members).sum())
-        return 0 < rest < k
-    return False
-
-
-def _families(cells: list[_Cell]) -> list[tuple[str, ...]]:
-    """The combinations of answers the published numbers are restricted to."""
-    return sorted({c.predicates for c in cells}, key=lambda f: (len(f), f))
-
-
-def _linear_findings(
-    cells: list[_Cell],
-    values: dict[str, np.ndarray],
-    answers: Mapping[str, np.ndarray],
-    k: int,
-    dominance: tuple[int, float],
-) -> list[_Finding]:
-    findings: list[_Finding] = []
-    everyone = len(values["firms"])
-    if not cells:
-        return findings
-    # Group atoms: firms in exactly the same groups of every layer.
-    groups = np.unique(np.array([c.group for c in cells], dtype=bool), axis=0)
-    _, group_of = np.unique(groups.T, axis=0, return_inverse=True)
-    group_of = group_of.ravel()
-    n_groups = int(group_of.max()) + 1
-    reported: set[tuple[str, bytes]] = set()
-    for variable in sorted({c.variable for c in cells}):
-        own = [c for c in cells if c.variable == variable]
-        y = values[variable]
-        is_sum = variable != "firms"
-
-        def report(
-            kind: str,
-            members: np.ndarray,
-            used: list[_Cell],
-            detail: str,
-            fix: Any = None,
-            y: np.ndarray = y,
-            variable: str = variable,
-            is_sum: bool = is_sum,
-        ) -> None:
-            n = int(members.sum())
-            key = (variable, members.tobytes())
-            if key in reported or n == 0:
-                return
-            small = n < k
-            heavy = is_sum and not small and dominated(y[members], dominance)
-            if kind != "recomputable" and not small and not heavy:
-                return
-            if heavy and kind != "recomputable":
-                kind = "dominance"
-            reported.add(key)
-            ways = fix() if callable(fix) else [[c] for c in _smallest(used)]
-            # Name the numbers whose hiding would undo it, when the system tells them.
-            shown = [c for way in ways for c in way] or used
-            findings.append(_Finding(kind, variable, n, shown, detail, ways))
-
-        # Published numbers over small groups, and dominated sums.
-        for cell in own:
-            if cell.published:
-                report("small_cell", cell.members, [cell], f"{cell.label} counts {cell.size}")
-        for family in _families(own):
-            members_of = [c for c in own if set(c.predicates) <= set(family)]
-            system = _System(members_of, group_of, n_groups, family, answers)
-            # Suppressed numbers the published ones determine, when they were hidden
-            # for their own sake (a small group, a small rest of their group, a
-            # dominated sum); a number hidden only to protect another may be
-            # recomputable, as long as that other is not.
-            for cell in members_of:
-                if not cell.published and cell.size and _sensitive(cell, y, k, dominance):
-                    vec = system.vector(cell)
-                    if system.determined(vec):
-                        used = system.used(vec)
-                        # What it gives away: itself, or the small rest of its group.
-                        exposed = cell.members
-                        if cell.parent is not None and not 0 < cell.size < k:
-                            rest = cell.parent & ~cell.members
-                            exposed = rest if 0 < rest.sum() < k else exposed
-                        report(
-                            "recomputable",
-                            exposed,
-                            used,
-                            f"suppressed {cell.label} = combination of {len(used)} published "
-                            "numbers",
-                            lambda system=system, vec=vec: system.fix(vec),
-                        )
-            _differences(system, everyone, report)
-            # Any other determined small set.
-            for vec in _small_sets(system, k):
-                used = system.used(vec)
-                report(
-                    "linear",
-                    system.firms(vec),
-                    used,
-                    "a combination of " + ", ".join(c.label for c in used[:6]),
-                    lambda system=system, vec=vec: system.fix(vec),
-                )
-    return findings
-
-
-def _differences(system: _System, everyone: int, report: Any) -> None:
-    """A published set minus published subsets of it (one cell per distinct set)."""
-    distinct: dict[bytes, tuple[_Cell, np.ndarray]] = {}
-    for cell in system.published:
-        vec = system.vector(cell)
-        distinct.setdefault(vec.tobytes(), (cell, vec))
-    pub = list(distinct.values())
-    if not pub:
-        return
-    m = np.array([v for _, v in pub])
-    sizes = m.sum(axis=1)
-    # inside[i, j]: set j is a proper subset of set i (over atoms, empty ones too).
-    inside = ((1.0 - m) @ m.T) == 0  # [i, j]: atoms of j outside i
-    inside &= sizes[None, :] < sizes[:, None]
-    for i, (big, vbig) in enumerate(pub):
-        inner = np.flatnonzero(inside[i])
-        if inner.size == 0:
-            continue
-        kind = "complement" if big.size == everyone and not big.predicates else "differencing"
-        for j in inner:
-            sub, vsub = pub[j]
-            rest = system.firms(vbig - vsub)
-            diff = vbig - vsub
-            report(
-                kind,
-                rest,
-                [big, sub],
-                f"{big.label} - {sub.label}",
-                lambda diff=diff: system.fix(diff),
-            )
-        # The residual left by the largest subsets, when they do not overlap.
-        maximal = [j for j in inner if not inside[inner, j].any()]
-        if len(maximal) > 1:
-            cover = m[maximal].sum(axis=0)
-            if cover.max() <= 1:
-                parts = [pub[j][0] for j in maximal]
-                rest = system.firms(vbig - cover)
-                labels = " - ".join(c.label for c in parts[:4])
-                more = f" (and {len(parts) - 4} more)" if len(parts) > 4 else ""
-                diff = vbig - cover
-                report(
-                    kind,
-                    rest,
-                    [big, *parts],
-                    f"{big.label} - {labels}{more}",
-                    lambda diff=diff: system.fix(diff),
-                )
-
 
 # --------------------------------------------------------------------------- other checks
 
@@ -500,9 +145,20 @@ def _osm_ids(pois: gpd.GeoDataFrame) -> set[str]:
     return {f"{t}/{i}" for t, i in zip(found["osm_type"], found["osm_id"], strict=True)}
 
 
-def _osm_findings(layers: Mapping[str, pd.DataFrame], k: int) -> list[_Finding]:
+def _osm_findings(
+    layers: Mapping[str, pd.DataFrame], k: int, cache: dict[Any, Any] | None = None
+) -> list[_Finding]:
     findings = []
-    public = _osm_ids(layers["pois"]) if "pois" in layers else set()
+    public: set[str] = set()
+    if "pois" in layers:
+        pois = layers["pois"]
+        seen = None if cache is None else cache.get("osm_ids")
+        if seen is not None and seen[0] is pois:
+            public = seen[1]
+        else:
+            public = _osm_ids(pois)
+            if cache is not None:
+                cache["osm_ids"] = (pois, public)
     for name, layer in layers.items():
         if name == "pois" or "status" not in layer.columns:
             continue
@@ -625,18 +281,42 @@ def _findings(
     respondents: pd.DataFrame,
     k: int,
     dominance: tuple[int, float],
+    *,
+    memberships: Mapping[str, Mapping[str, Any]] | None = None,
+    cache: dict[Any, Any] | None = None,
+    stop: bool = False,
 ) -> list[_Finding]:
+    """Every finding, in order; with ``stop``, those up to the first a cell can fix
+    (all of them when there is none).  ``memberships`` and ``cache``: see :func:`_cells`."""
     from threadpoolctl import threadpool_limits  # with scikit-learn
 
-    cells, values, answers = _cells(layers, respondents)
+    cells, values, answers = _cells(layers, respondents, memberships=memberships, cache=cache)
     # Small matrices: one BLAS thread is tens of times faster than several on a busy machine.
     with threadpool_limits(limits=1, user_api="blas"):
-        findings = _linear_findings(cells, values, answers, k, dominance)
+        findings = _linear_findings(cells, values, answers, k, dominance, stop=stop)
+    if stop and any(f.fix for f in findings):
+        return findings
     for name, layer in layers.items():
         if name != "pois":
             findings += _filter_findings(name, layer, k)
-    findings += _osm_findings(layers, k)
+    findings += _osm_findings(layers, k, cache)
     return findings
+
+
+def _bare(layers: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Shallow copies of the layers without ``attrs``.
+
+    pandas deep-copies a frame's ``attrs`` into every column and row it hands
+    out; the membership lists there (a label per respondent) made that most of
+    the time of reading the layers.  The audit reads the memberships once
+    (:func:`~geodistrict.production._audit_cells._memberships`) and the layers bare.
+    """
+    out = {}
+    for name, layer in layers.items():
+        bare = layer.copy(deep=False)  # the one deep copy of the attrs
+        bare.attrs = {}
+        out[name] = bare
+    return out
 
 
 def audit_disclosure(
@@ -706,7 +386,7 @@ def audit_disclosure(
     """
     check_group_size(k)
     rule = check_dominance(dominance)
-    findings = _findings(layers, respondents, k, rule)
+    findings = _findings(_bare(layers), respondents, k, rule, memberships=_memberships(layers))
     out = _frame(findings)
     log.info("disclosure audit: %d finding(s) (k=%d, dominance=%s)", len(out), k, rule)
     return out
@@ -791,11 +471,15 @@ def protect_layers(
     """
     check_group_size(k)
     rule = check_dominance(dominance)
-    out = dict(layers)
-    before = _findings(out, respondents, k, rule)
+    # Bare layers (see _bare), the memberships apart, and what does not change between
+    # rounds kept (the cells of the layers not touched, the answers, the OSM firms).
+    out = _bare(layers)
+    options: dict[str, Any] = {"memberships": _memberships(layers), "cache": {}}
+    before = _findings(out, respondents, k, rule, **options)
     cells_before = _cells_published(out)
     hidden: list[str] = []
     findings = before
+    changed: set[str] = set()
     for _ in range(max_rounds):
         fixable = [f for f in findings if f.fix]
         if not fixable:
@@ -803,13 +487,22 @@ def protect_layers(
         for target in fixable[0].fix[0]:
             hidden.append(target.label)
             _hide(out, target)
-        findings = _findings(out, respondents, k, rule)
+            changed.add(target.layer)
+        # A round needs only the first finding a cell can fix (the audit stops there).
+        findings = _findings(out, respondents, k, rule, stop=True, **options)
+    else:
+        if any(f.fix for f in findings):  # out of rounds: every finding left, for the report
+            findings = _findings(out, respondents, k, rule, **options)
+    cells_after = _cells_published(out)
+    for name in changed:
+        out[name].attrs = layers[name].attrs
+    out = {name: out[name] if name in changed else layer for name, layer in layers.items()}
     report: dict[str, object] = {
         "findings_before": _frame(before),
         "findings_after": _frame(findings),
         "hidden": hidden,
         "cells_before": cells_before,
-        "cells_after": _cells_published(out),
+        "cells_after": cells_after,
     }
     log.info(
         "disclosure: %d finding(s) before, %d after; %d number(s) hidden across layers",

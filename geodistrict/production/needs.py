@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodistrict._validate import projected_frame, require_columns
+from geodistrict.errors import ParameterError
 from geodistrict.production._common import numeric_column
 from geodistrict.production.firms import locate_in, zone_of
 from geodistrict.production.privacy import (
@@ -390,11 +391,109 @@ def _protect_hierarchy(
     The lines are the areas of each zone (whose total is the zone's), all the
     areas (whose total is the district's) and the zones; a zone made of one
     area is that area.  Rounds repeat until nothing changes, so a cell hidden
-    on one line is protected on the others too.
+    on one line is protected on the others too.  (On arrays: the same rule as
+    :func:`protect_counts` on one column, see :func:`_protect_line`.)
     """
     shown_a = pd.Series(True, index=area_values.index) if area_hidden is None else ~area_hidden
     shown_z = pd.Series(True, index=zone_values.index) if zone_hidden is None else ~zone_hidden
     shown_a, shown_z = shown_a.astype(bool).copy(), shown_z.astype(bool).copy()
+    aligned = (
+        area_values.index.is_unique
+        and zone_values.index.is_unique
+        and area_zone.index.isin(area_values.index).all()
+        and shown_a.index.equals(area_values.index)
+        and shown_z.index.equals(zone_values.index)
+        and (area_comp is None or area_comp.index.equals(area_values.index))
+        and (zone_comp is None or zone_comp.index.equals(zone_values.index))
+    )
+    if not aligned:
+        return _protect_hierarchy_by_label(
+            area_values, zone_values, area_zone, k, area_comp, zone_comp, shown_a, shown_z
+        )
+    values_a = _counts(area_values)
+    comp_a = None if area_comp is None else _counts(area_comp)
+    several = len(zone_values) > 1  # the zones are a line of their own
+    values_z = _counts(zone_values, check=several)
+    comp_z = None if zone_comp is None else _counts(zone_comp, check=several)
+    ok_a = shown_a.to_numpy(dtype=bool).copy()
+    ok_z = shown_z.to_numpy(dtype=bool).copy()
+    where = area_values.index.get_indexer(area_zone.index)
+    zones = area_zone.to_numpy()
+    blocks = [where[zones == z] for z in zone_values.index]
+    lines = [b for b in blocks if len(b)] + [np.arange(len(values_a))]
+    for _ in range(len(values_a) + len(values_z) + 1):
+        before = (ok_a.copy(), ok_z.copy())
+        for members in lines:
+            if len(members) == 0:
+                continue
+            comp = None if comp_a is None else comp_a[members]
+            ok_a[members] &= _protect_line(values_a[members], k, comp, ~ok_a[members])
+        if several:
+            ok_z &= _protect_line(values_z, k, comp_z, ~ok_z)
+        for z, members in enumerate(blocks):
+            if len(members) == 1:
+                both = bool(ok_a[members[0]] and ok_z[z])
+                ok_a[members[0]], ok_z[z] = both, both
+        if (ok_a == before[0]).all() and (ok_z == before[1]).all():
+            break
+    # Named as pandas names ``shown & ok`` (``ok`` a column named after the values).
+    line = zone_values.name if zone_values.name is not None else 0
+    name_z = shown_z.name if not several or shown_z.name == line else None
+    return (
+        pd.Series(ok_a, index=shown_a.index, name=shown_a.name),
+        pd.Series(ok_z, index=shown_z.index, name=name_z),
+    )
+
+
+def _counts(values: pd.Series, *, check: bool = True) -> np.ndarray:
+    """Counts as :func:`protect_counts` reads them (float, missing as 0), never negative."""
+    out = np.nan_to_num(values.to_frame().to_numpy(dtype="float64")[:, 0])
+    if check and (out < 0).any():
+        raise ParameterError("firm counts must not be negative")
+    return out
+
+
+def _protect_line(
+    values: np.ndarray, k: int, comp: np.ndarray | None, forced: np.ndarray
+) -> np.ndarray:
+    """:func:`protect_counts` of one column (``rows=False``) on arrays: which cells to show.
+
+    Primary suppression of the counts of 1 to ``k - 1`` (in ``values`` or
+    ``comp``) and of ``forced``; then, while the hidden cells of the column add
+    up to 1 to ``k - 1`` (or one forced cell is hidden alone), hide the smallest
+    open count, for the counts and then their complements, as there.
+    """
+    arrays = [values] if comp is None else [values, comp]
+    suppressed = forced.copy()
+    for a in arrays:
+        suppressed |= (a > 0) & (a < k)
+    changed = True
+    while changed:
+        changed = False
+        for a in arrays:
+            residual = a[suppressed].sum()
+            alone = bool((suppressed & forced).any()) and suppressed.sum() == 1
+            if not 0 < residual < k and not alone:
+                continue
+            open_ = np.flatnonzero(~suppressed & (a > 0))
+            if open_.size == 0:
+                continue
+            suppressed[open_[np.argmin(a[open_])]] = True
+            changed = True
+    return ~suppressed
+
+
+def _protect_hierarchy_by_label(
+    area_values: pd.Series,
+    zone_values: pd.Series,
+    area_zone: pd.Series,
+    k: int,
+    area_comp: pd.Series | None,
+    zone_comp: pd.Series | None,
+    shown_a: pd.Series,
+    shown_z: pd.Series,
+) -> tuple[pd.Series, pd.Series]:
+    """:func:`_protect_hierarchy` by labels with :func:`protect_counts` (repeated labels)."""
     blocks = [area_zone.index[area_zone == z] for z in zone_values.index]
     for _ in range(len(area_values) + len(zone_values) + 1):
         before = (shown_a.copy(), shown_z.copy())
