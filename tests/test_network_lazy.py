@@ -122,5 +122,7 @@ def test_the_base_step_leaves_the_graphs_unbuilt_through_the_analyses(
     src = units.iloc[:2]
     iso = isochrones({"walk": walk}, src, minutes=[5])
     assert len(iso) == 2 and pending_tables(walk) is not None
-    assert walk.number_of_nodes() == graph_arrays(walk).n  # a user's look builds it
+    assert walk.number_of_nodes() == graph_arrays(walk).n  # counted from the tables
+    assert pending_tables(walk) is not None
+    assert len(list(walk.nodes)) == graph_arrays(walk).n  # a user's look builds it
     assert pending_tables(walk) is None

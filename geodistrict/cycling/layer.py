@@ -23,6 +23,7 @@ from shapely.geometry import LineString
 from geodistrict import _validate
 from geodistrict.cycling._common import empty_layer, osm_ids, present, scalar
 from geodistrict.cycling.lts import _scored
+from geodistrict.network.lazy import edges_with_data
 
 __all__ = ["bike_network", "lts_agreement"]
 
@@ -76,7 +77,7 @@ def bike_network(graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     """
     graph = _scored(graph)
     records = []
-    for u, v, data in graph.edges(data=True):
+    for u, v, data in edges_with_data(graph):  # leaves a LazyGraph unbuilt
         rev = bool(data.get("reversed", False))
         geom = data.get("geometry")
         if geom is None:

@@ -64,6 +64,7 @@ from geodistrict import _validate
 from geodistrict.cycling._common import per_unique, present, scalar, text
 from geodistrict.errors import ParameterError
 from geodistrict.i18n import N_, gettext
+from geodistrict.network.lazy import GraphTables, LazyGraph, edges_with_data, pending_tables
 
 log = logging.getLogger(__name__)
 
@@ -436,34 +437,97 @@ def add_lts(
     'nessun tratto ha i tag cycleway, cycle'
     """
     _validate.projected_graph(graph, what="bike graph")
-    rows = [data for _, _, data in graph.edges(data=True)]
+    node_tags = crossings and _has_node_tags(graph)
+    # A graph not built yet (LazyGraph) is scored on its tables and stays unbuilt,
+    # unless crossings need its nodes' neighbourhoods.
+    tables = None if node_tags else pending_tables(graph)
+    rows = _edge_records(graph)
     frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
-    result = graph.copy()
     warnings = lts_tag_warnings(graph, crossings=crossings)
     for message in warnings:
         log.warning("LTS: %s", message)
-    result.graph["lts_warnings"] = warnings
-    result.graph["lts_default_speed_kmh"] = default_speed_kmh
+    attrs = {"lts_warnings": warnings, "lts_default_speed_kmh": default_speed_kmh}
     if not rows:
+        result = graph.copy()
+        result.graph.update(attrs)
         return result
     scored = classify_lts(frame, default_speed_kmh=default_speed_kmh)
     segment = scored["lts"].to_numpy(dtype=int)
     cross = np.zeros(len(frame), dtype=int)
     notes = scored["lts_assumptions"].to_numpy(dtype=object).copy()
-    if crossings and _has_node_tags(graph):
+    if node_tags:
         cross, names = _crossing_per_edge(graph, frame, scored)
         raised = cross > segment
         for j in np.flatnonzero(raised):
             note = f"unsignalised crossing of {names[j]} (LTS {cross[j]})"
             notes[j] = f"{notes[j]}; {note}" if notes[j] else note
     lts = np.maximum(segment, cross)
+    columns = {
+        "infra": scored["infra"].tolist(),
+        "lts_segment": [int(v) for v in segment],
+        "lts_crossing": [int(c) if c > s else 0 for c, s in zip(cross, segment, strict=True)],
+        "lts": [int(v) for v in lts],
+        "lts_assumptions": list(notes),
+    }
+    if tables is not None:
+        return _with_edge_values(graph, tables, columns, attrs)
+    result = graph.copy()
+    result.graph.update(attrs)
     for i, (_, _, data) in enumerate(result.edges(data=True)):
-        data["infra"] = scored["infra"].iat[i]
-        data["lts_segment"] = int(segment[i])
-        data["lts_crossing"] = int(cross[i]) if cross[i] > segment[i] else 0
-        data["lts"] = int(lts[i])
-        data["lts_assumptions"] = notes[i]
+        for name, values in columns.items():
+            data[name] = values[i]
     return result
+
+
+def _edge_records(graph: nx.MultiDiGraph) -> list[dict[str, Any]]:
+    """The attribute dict of every edge, in ``graph.edges`` order, without building a LazyGraph."""
+    return [data for _, _, data in edges_with_data(graph)]
+
+
+def _with_edge_values(
+    graph: nx.MultiDiGraph,
+    tables: GraphTables,
+    values: dict[str, list[Any]],
+    attrs: dict[str, Any],
+    *,
+    only_missing: bool = False,
+    row_order: list[list[str]] | None = None,
+) -> LazyGraph:
+    """An unbuilt copy of ``graph`` whose edges get ``values`` (lists in ``graph.edges`` order).
+
+    Each edge's dict changes as ``data[name] = value`` in the order of
+    ``values`` would change it (with ``only_missing``, as ``data.setdefault``
+    for the values that are not None, in the order ``row_order`` gives for
+    that edge): an existing attribute keeps its place, new ones come last.
+    """
+    order = tables.edge_order()
+    before = set(tables.edges.columns)
+    edges = tables.edges.copy()
+    dicts = tables.edge_dicts()  # graph.edges order
+    gained: dict[int, list[str]] = {}
+    for name, column in values.items():
+        new = np.empty(len(edges), dtype=object)
+        new[order] = column
+        if only_missing and name in edges:
+            old = edges[name].to_numpy(dtype=object)
+            new = np.where(np.asarray(pd.isna(old), dtype=bool), new, old)
+        edges[name] = new
+        for at in np.flatnonzero(~np.asarray(pd.isna(new[order]), dtype=bool)).tolist():
+            if name not in dicts[at]:
+                gained.setdefault(at, []).append(name)
+    key_order = dict(tables.key_order)
+    for i, names in gained.items():
+        if row_order is not None:
+            names = [n for n in row_order[i] if n in names]
+        row = int(order[i])
+        # A row is built in column order (new columns are last) unless it has an
+        # explicit order or gains a column that already existed, or in another order.
+        in_column_order = names == [n for n in values if n in names]
+        if row in key_order or not in_column_order or before.intersection(names):
+            key_order[row] = list(dicts[i]) + names
+    return LazyGraph.from_tables(
+        GraphTables(tables.nodes, edges, key_order), **{**graph.graph, **attrs}
+    )
 
 
 #: Way tags :func:`with_way_tags` copies by default: the access hierarchy of
@@ -509,6 +573,15 @@ def with_way_tags(
         kept = {k: str(values[k]) for k in keys if k in values}
         if kept:
             by_way.setdefault(str(scalar(way)).split(";")[0], {}).update(kept)
+    tables = pending_tables(graph)
+    if tables is not None:  # scored on the tables: the graph stays unbuilt
+        ways = [str(scalar(d.get("osmid"))).split(";")[0] for d in tables.edge_dicts()]
+        added: dict[str, list[Any]] = {}
+        for i, way in enumerate(ways):
+            for key, value in by_way.get(way, {}).items():
+                added.setdefault(key, [None] * len(ways))[i] = value
+        order = [list(by_way.get(way, {})) for way in ways]  # setdefault's order per edge
+        return _with_edge_values(graph, tables, added, {}, only_missing=True, row_order=order)
     result = graph.copy()
     for _, _, data in result.edges(data=True):
         extra = by_way.get(str(scalar(data.get("osmid"))).split(";")[0])
@@ -552,7 +625,7 @@ def lts_tag_warnings(graph: nx.MultiDiGraph, *, crossings: bool = True) -> list[
     """
     keys: set[str] = set()
     roads = 0
-    for _, _, data in graph.edges(data=True):
+    for data in _edge_records(graph):
         keys.update(data)
         highway = str(scalar(data.get("highway", ""))).split(";")[0]
         roads += highway not in _PATHS and highway != "cycleway"
@@ -580,6 +653,14 @@ def lts_tag_warnings(graph: nx.MultiDiGraph, *, crossings: bool = True) -> list[
 
 
 def _has_node_tags(graph: nx.MultiDiGraph) -> bool:
+    tables = pending_tables(graph)
+    if tables is not None:  # read the node table, leave the graph unbuilt
+        return any(
+            present(v)
+            for name in ("highway", "crossing")
+            if name in tables.nodes
+            for v in tables.nodes[name].tolist()
+        )
     return any(
         present(d.get("highway")) or present(d.get("crossing")) for _, d in graph.nodes(data=True)
     )
@@ -699,6 +780,6 @@ def _scored(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     :func:`add_lts`: the network arrays are built once per graph object.
     """
     _validate.projected_graph(graph, what="bike graph")
-    for _, _, data in graph.edges(data=True):
+    for _, _, data in edges_with_data(graph):
         return graph if "lts" in data else add_lts(graph)
     return graph

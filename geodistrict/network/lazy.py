@@ -12,6 +12,7 @@ the first access to its nodes or edges, after which it is a plain
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,7 @@ import pandas as pd
 
 from geodistrict.network.simplify import _dicts, graph_from_tables
 
-__all__ = ["GraphTables", "LazyGraph", "pending_tables"]
+__all__ = ["GraphTables", "LazyGraph", "edges_with_data", "pending_tables"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +137,21 @@ class LazyGraph(nx.MultiDiGraph):
         graph.__dict__["_tables"] = tables
         return graph
 
+    def number_of_edges(self, u: Any = None, v: Any = None) -> int:
+        """Edges of the graph (answered from the tables while the graph is not built)."""
+        tables = pending_tables(self)
+        if tables is not None and u is None and v is None:
+            return len(tables.edges)
+        return int(super().number_of_edges(u, v))
+
+    def number_of_nodes(self) -> int:
+        """Nodes of the graph (answered from the tables while the graph is not built)."""
+        tables = pending_tables(self)
+        return len(tables.nodes) if tables is not None else int(super().number_of_nodes())
+
+    def __len__(self) -> int:
+        return self.number_of_nodes()
+
     def _materialise(self) -> None:
         tables: GraphTables | None = self.__dict__.pop("_tables", None)
         if tables is not None:
@@ -153,3 +169,19 @@ def pending_tables(graph: Any) -> GraphTables | None:
         tables = graph.__dict__.get("_tables")
         return tables if isinstance(tables, GraphTables) else None
     return None
+
+
+def edges_with_data(graph: Any) -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+    """``graph.edges(data=True)``, read from the tables of a graph not built yet.
+
+    Same edges, same order, equal dicts; a :class:`LazyGraph` stays unbuilt (the
+    dicts are new objects: changing them does not change the graph).
+    """
+    tables = pending_tables(graph)
+    if tables is None:
+        yield from graph.edges(data=True)
+        return
+    order = tables.edge_order()
+    u = tables.edges["u"].to_numpy()[order].tolist()
+    v = tables.edges["v"].to_numpy()[order].tolist()
+    yield from zip(u, v, tables.edge_dicts(), strict=True)
