@@ -259,56 +259,41 @@ def missing_links(
             }
         )
     # Connector candidates: close node pairs not joined by any street. (A KD-tree
-    # over node pairs generates candidates; it snaps nothing.)
-    linked = set(
-        zip(
-            np.minimum(arrays.edge_u, arrays.edge_v).tolist(),
-            np.maximum(arrays.edge_u, arrays.edge_v).tolist(),
-            strict=True,
-        )
-    )
+    # over node pairs generates candidates; it snaps nothing.) Tens of thousands in
+    # a town: kept as arrays, their rows (and lines) made only for the picks.
+    lo = np.minimum(arrays.edge_u, arrays.edge_v).astype(np.int64)
+    hi = np.maximum(arrays.edge_u, arrays.edge_v).astype(np.int64)
     close = cKDTree(arrays.xy).query_pairs(max_connector_m, output_type="ndarray")
-    if len(close):
-        keep = [(int(a), int(b)) not in linked for a, b in close]
-        close = close[np.array(keep, dtype=bool)]
-    gap = (
-        np.linalg.norm(arrays.xy[close[:, 0]] - arrays.xy[close[:, 1]], axis=1)
-        if len(close)
-        else []
-    )
+    close = np.asarray(close, dtype=np.int64).reshape(-1, 2)
+    if len(close):  # query_pairs gives i < j
+        close = close[~np.isin(close[:, 0] * n + close[:, 1], lo * n + hi)]
+    gap = np.linalg.norm(arrays.xy[close[:, 0]] - arrays.xy[close[:, 1]], axis=1)
+    conn_m = np.maximum(gap, 0.01)
     n_upgrades = len(cand_edges)
-    extra_u: list[int] = []
-    extra_v: list[int] = []
-    extra_mm: list[float] = []
-    for (a, b), dist in zip(close.tolist() if len(close) else [], gap, strict=True):
-        w = max(float(dist), 0.01)
-        first = arrays.n_edges + len(extra_u)
-        extra_u += [a, b]
-        extra_v += [b, a]
-        extra_mm += [round(w * 1000.0)] * 2
-        cand_edges.append([first, first + 1])
-        cand_meta.append(
-            {
-                "kind": "connector",
-                "osmid": None,
-                "name": None,
-                "highway": None,
-                "lts_before": None,
-                "cost_m": w,
-                "geometry": LineString([arrays.xy[a], arrays.xy[b]]),
-            }
-        )
+    first = arrays.n_edges + 2 * np.arange(len(close), dtype=np.int64)
+    cand_edges += np.stack([first, first + 1], axis=1).tolist()
     grown = arrays.with_edges(
-        np.array(extra_u, dtype=np.int64),
-        np.array(extra_v, dtype=np.int64),
-        np.array(extra_mm, dtype=float),
+        close.ravel(),  # a -> b, then b -> a, for each pair
+        close[:, ::-1].ravel(),
+        np.repeat(np.round(conn_m * 1000.0), 2).astype(float),
     )
-    in_low = np.concatenate([low, np.zeros(len(extra_u), dtype=bool)])
-    ends = np.array(
-        [[grown.edge_u[c[0]], grown.edge_v[c[0]]] for c in cand_edges], dtype=np.int64
-    ).reshape(-1, 2)
+
+    def meta(i: int) -> dict[str, Any]:
+        if i < n_upgrades:
+            return cand_meta[i]
+        a, b = close[i - n_upgrades]
+        return {"kind": "connector", "osmid": None, "name": None, "highway": None,
+                "lts_before": None, "cost_m": float(conn_m[i - n_upgrades]),
+                "geometry": LineString([arrays.xy[a], arrays.xy[b]])}  # fmt: skip
+
+    in_low = np.concatenate([low, np.zeros(2 * len(close), dtype=bool)])
+    first_edge = np.array([c[0] for c in cand_edges[:n_upgrades]], dtype=np.int64)
+    ends = np.concatenate(
+        [np.stack([grown.edge_u[first_edge], grown.edge_v[first_edge]], axis=1), close]
+    ).astype(np.int64)
     cost = np.maximum(
-        np.array([m["cost_m"] for m in cand_meta], dtype=float), max(min_cost_m, 0.01)
+        np.concatenate([np.array([m["cost_m"] for m in cand_meta], dtype=float), conn_m]),
+        max(min_cost_m, 0.01),
     )
     is_connector = np.arange(len(cand_edges)) >= n_upgrades
 
@@ -368,17 +353,18 @@ def missing_links(
         cumulative += best_benefit
         in_low[cand_edges[best]] = True
         share = min((pairs_low + cumulative) / pairs_any, 1.0) if pairs_any else math.nan
+        picked = meta(best)
         picks.append(
             {
                 "rank": len(picks) + 1,
-                **cand_meta[best],
+                **picked,
                 "benefit": best_benefit,
                 "benefit_per_km": round(best_ratio * 1000, 2),
                 "cumulative_benefit": cumulative,
                 "low_stress_share": round(share, 4),
             }
         )
-        log.debug("gap %d: %s, benefit %.0f", len(picks), cand_meta[best]["kind"], best_benefit)
+        log.debug("gap %d: %s, benefit %.0f", len(picks), picked["kind"], best_benefit)
     if not picks:
         return empty_layer(_DTYPES, crs)
     out = gpd.GeoDataFrame(pd.DataFrame(picks)[_COLUMNS], geometry="geometry", crs=crs)
