@@ -360,6 +360,7 @@ class OutputTransaction:
             return None
         return self.previous_dir / relative
 
+    @_unsynced_sqlite()  # the whole write: see _unsynced_sqlite
     def write_layers(
         self,
         layers: Mapping[str, gpd.GeoDataFrame],
@@ -372,28 +373,6 @@ class OutputTransaction:
         language: str | None = None,
     ) -> dict[str, Any]:
         """Write layers into this version (see :func:`write_layers`); returns the manifest."""
-        with _unsynced_sqlite():
-            return self._write_layers(
-                layers,
-                district=district,
-                title=title,
-                source=source,
-                config_file=config_file,
-                remove=remove,
-                language=language,
-            )
-
-    def _write_layers(
-        self,
-        layers: Mapping[str, gpd.GeoDataFrame],
-        *,
-        district: str,
-        title: str,
-        source: str,
-        config_file: str | None,
-        remove: Iterable[str],
-        language: str | None,
-    ) -> dict[str, Any]:
         for name in layers:
             _check_name(name, "layer name")
         created = _now().isoformat()
