@@ -177,18 +177,24 @@ def _layer_tiles(
                 if not len(hits):
                     continue
                 clipped = shapely.clip_by_rect(shapes[hits], *padded)
+                # To integer tile coordinates in one vectorised pass: the very numbers
+                # the encoder's own per-vertex Python quantisation would give.
+                scale = np.array([EXTENT / (maxx - minx), EXTENT / (maxy - miny)])
+                local = shapely.set_coordinates(
+                    clipped.copy(),
+                    np.round(scale * (shapely.get_coordinates(clipped) - [minx, miny])),
+                )
                 features = [
                     {"geometry": g, "properties": properties[i], "id": ids[i]}
-                    for i, g in zip(hits.tolist(), clipped, strict=True)
-                    if not g.is_empty
+                    for i, g, c in zip(hits.tolist(), local, clipped, strict=True)
+                    if not c.is_empty
                 ]
                 if not features:
                     continue
                 tile = mapbox_vector_tile.encode(
                     [{"name": name, "features": features}],
-                    default_options={"quantize_bounds": (minx, miny, maxx, maxy),
-                                     "extents": EXTENT},
-                )  # fmt: skip
+                    default_options={"extents": EXTENT},
+                )
                 path = target / str(z) / str(x) / f"{y}.pbf"
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(tile)
