@@ -309,14 +309,20 @@ def _explain(
                 if norm[i, j] < 0.5 and wn[j] > 0][:1]  # fmt: skip
         good = [describe(names[j], raw[names[j]][i], shares[names[j]], row)
                 for j in order if math.isfinite(raw[names[j]][i])]  # fmt: skip
-        en = "; ".join(p[0] for p in good) if good else "no criterion stands out"
-        it = "; ".join(p[1] for p in good) if good else "nessun criterio spicca"
-        for j in weak:
-            if math.isfinite(raw[names[j]][i]):
-                w_en, w_it = describe(names[j], raw[names[j]][i], shares[names[j]], row)
-                en += f" — held back by: {w_en}"
-                it += f" — penalizzato da: {w_it}"
+        held = next((describe(names[j], raw[names[j]][i], shares[names[j]], row)
+                     for j in weak if math.isfinite(raw[names[j]][i])), None)  # fmt: skip
+        en, it = sentences(good, held)
         tops.append(";".join(names[j] for j in order))
-        texts_en.append(en[:1].upper() + en[1:])
-        texts_it.append(it[:1].upper() + it[1:])
+        texts_en.append(en)
+        texts_it.append(it)
     return tops, texts_en, texts_it
+
+
+def sentences(good: list[Phrase], held: Phrase | None) -> Phrase:
+    """The English and Italian explanation of a unit: its strengths, then what holds it back."""
+    en = "; ".join(p[0] for p in good) if good else "no criterion stands out"
+    it = "; ".join(p[1] for p in good) if good else "nessun criterio spicca"
+    if held is not None:
+        en += f" — held back by: {held[0]}"
+        it += f" — penalizzato da: {held[1]}"
+    return en[:1].upper() + en[1:], it[:1].upper() + it[1:]

@@ -48,6 +48,26 @@ def read_ranked(folder: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     return layer
 
 
+def run_settings(
+    layer: pd.DataFrame, *, folder: str | os.PathLike[str] = ""
+) -> tuple[str | None, dict[str, Any]]:
+    """The preset and the weights a run ranked ``layer`` with (its ``preset``/``weights`` columns).
+
+    ``(None, {})`` for a layer written before the presets (logged, naming
+    ``folder``); the weights keep only known criteria.
+    """
+    run_preset = None
+    if "preset" in layer and len(layer) and isinstance(layer["preset"].iloc[0], str):
+        run_preset = layer["preset"].iloc[0]
+    elif len(layer):
+        log.warning("%s predates the ranking presets: run it again for their criteria", folder)
+    run_weights: dict[str, Any] = {}
+    if "weights" in layer and len(layer) and isinstance(layer["weights"].iloc[0], str):
+        stored = json.loads(layer["weights"].iloc[0])
+        run_weights = {k: v for k, v in stored.items() if k in CRITERIA}
+    return run_preset, run_weights
+
+
 def rank_from_folder(
     folder: str | os.PathLike[str],
     weights: Mapping[str, Any] | None = None,
@@ -87,16 +107,9 @@ def rank_from_folder(
         Sorted by rank.
     """
     layer = read_ranked(folder)
-    run_preset = None
-    if "preset" in layer and len(layer) and isinstance(layer["preset"].iloc[0], str):
-        run_preset = layer["preset"].iloc[0]
-    elif len(layer):
-        log.warning("%s predates the ranking presets: run it again for their criteria", folder)
+    run_preset, run_weights = run_settings(layer, folder=folder)
     chosen = get_preset(preset if preset is not None else run_preset).name
-    used: dict[str, Any] = {}
-    if (chosen == run_preset and "weights" in layer and len(layer)
-            and isinstance(layer["weights"].iloc[0], str)):  # fmt: skip
-        used = {k: v for k, v in json.loads(layer["weights"].iloc[0]).items() if k in CRITERIA}
+    used = run_weights if chosen == run_preset else {}
     merged = {**used, **dict(weights or {})}
     if runs > 0:
         ranked = prioritise(layer, merged, method=method, preset=chosen, runs=runs)

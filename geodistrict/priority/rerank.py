@@ -49,7 +49,7 @@ from geodistrict.priority.definitions import (
     Method,
     Preset,
 )
-from geodistrict.priority.explain import Phrase, Shares, describe
+from geodistrict.priority.explain import Phrase, Shares, describe, sentences
 from geodistrict.priority.mcda import (
     _available,
     _check_method,
@@ -194,14 +194,10 @@ class Reranker:
             order = [int(j) for j in by_gain[i] if strong[i, j]][:_N_TOP]
             worst = next((int(j) for j in by_loss[i] if weak[i, j]), None)
             good = [p for j in order if (p := phrases[j][i]) is not None]
-            en = "; ".join(p[0] for p in good) if good else "no criterion stands out"
-            it = "; ".join(p[1] for p in good) if good else "nessun criterio spicca"
-            if worst is not None and (held := phrases[worst][i]) is not None:
-                en += f" — held back by: {held[0]}"
-                it += f" — penalizzato da: {held[1]}"
+            en, it = sentences(good, None if worst is None else phrases[worst][i])
             tops.append(";".join(names[j] for j in order))
-            texts_en.append(en[:1].upper() + en[1:])
-            texts_it.append(it[:1].upper() + it[1:])
+            texts_en.append(en)
+            texts_it.append(it)
         return tops, texts_en, texts_it
 
     def columns(

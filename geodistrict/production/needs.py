@@ -29,6 +29,7 @@ from geodistrict.production.privacy import (
     dominated,
     protect_counts,
     publishable,
+    suppress_cells,
 )
 from geodistrict.production.services import match_expansion
 from geodistrict.sources.surveys import FIRMS
@@ -456,31 +457,9 @@ def _counts(values: pd.Series, *, check: bool = True) -> np.ndarray:
 def _protect_line(
     values: np.ndarray, k: int, comp: np.ndarray | None, forced: np.ndarray
 ) -> np.ndarray:
-    """:func:`protect_counts` of one column (``rows=False``) on arrays: which cells to show.
-
-    Primary suppression of the counts of 1 to ``k - 1`` (in ``values`` or
-    ``comp``) and of ``forced``; then, while the hidden cells of the column add
-    up to 1 to ``k - 1`` (or one forced cell is hidden alone), hide the smallest
-    open count, for the counts and then their complements, as there.
-    """
-    arrays = [values] if comp is None else [values, comp]
-    suppressed = forced.copy()
-    for a in arrays:
-        suppressed |= (a > 0) & (a < k)
-    changed = True
-    while changed:
-        changed = False
-        for a in arrays:
-            residual = a[suppressed].sum()
-            alone = bool((suppressed & forced).any()) and suppressed.sum() == 1
-            if not 0 < residual < k and not alone:
-                continue
-            open_ = np.flatnonzero(~suppressed & (a > 0))
-            if open_.size == 0:
-                continue
-            suppressed[open_[np.argmin(a[open_])]] = True
-            changed = True
-    return ~suppressed
+    """:func:`protect_counts` of one column (``rows=False``) on arrays: which cells to show."""
+    arrays = [values[:, None]] if comp is None else [values[:, None], comp[:, None]]
+    return ~suppress_cells(arrays, k, forced[:, None], rows=False, columns=True)[:, 0]
 
 
 def _protect_hierarchy_by_label(

@@ -109,15 +109,27 @@ def protect_counts(
     arrays = [np.nan_to_num(t.to_numpy(dtype="float64")) for t in tables]
     if any((a < 0).any() for a in arrays):
         raise ParameterError("firm counts must not be negative")
-    suppressed = np.zeros(arrays[0].shape, dtype=bool)
-    for a in arrays:
-        suppressed |= _small(a, k)
     forced = np.zeros(arrays[0].shape, dtype=bool)
     if primary is not None:
         forced = np.asarray(
             primary.to_frame() if isinstance(primary, pd.Series) else primary, dtype=bool
         ).reshape(arrays[0].shape)
-        suppressed |= forced
+    suppressed = suppress_cells(arrays, k, forced, rows=rows, columns=columns)
+    return pd.DataFrame(~suppressed, index=tables[0].index, columns=tables[0].columns)
+
+
+def suppress_cells(
+    arrays: list[np.ndarray], k: int, forced: np.ndarray, *, rows: bool, columns: bool
+) -> np.ndarray:
+    """The rule of :func:`protect_counts` on arrays: the cells to hide (``True``).
+
+    ``arrays`` are the counts and their complements (same shape, non-negative,
+    no NaN); ``forced`` the cells hidden whatever their count.
+    """
+    suppressed = np.zeros(arrays[0].shape, dtype=bool)
+    for a in arrays:
+        suppressed |= _small(a, k)
+    suppressed |= forced
     axes = [ax for ax, on in ((1, rows), (0, columns)) if on]
     changed = True
     while changed:
@@ -145,7 +157,7 @@ def protect_counts(
                     changed = True
             if rows and columns:
                 changed |= _hide_lines(a, suppressed, k)
-    return pd.DataFrame(~suppressed, index=tables[0].index, columns=tables[0].columns)
+    return suppressed
 
 
 def _hide_lines(a: np.ndarray, suppressed: np.ndarray, k: int) -> bool:

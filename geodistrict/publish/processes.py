@@ -395,18 +395,10 @@ def _ranking(folder: Path) -> _Ranking:
 
 def _build_ranking(version: Path, folder: Path) -> _Ranking:
     from geodistrict.priority import read_ranked
+    from geodistrict.priority.io import run_settings
 
     layer = read_ranked(version)
-    run_preset = None
-    if "preset" in layer and len(layer) and isinstance(layer["preset"].iloc[0], str):
-        run_preset = layer["preset"].iloc[0]
-    elif len(layer):
-        log.warning("%s predates the ranking presets: run it again for their criteria", folder)
-    run_weights: dict[str, Any] = {}
-    if "weights" in layer and len(layer) and isinstance(layer["weights"].iloc[0], str):
-        run_weights = {
-            k: v for k, v in json.loads(layer["weights"].iloc[0]).items() if k in CRITERIA
-        }
+    run_preset, run_weights = run_settings(layer, folder=folder)
     constant = layer.drop(columns=[c for c in DROPPED_COLUMNS if c in layer])
     collection = _DistrictProcessor.geojson(constant)
     features, collection["features"] = collection["features"], []  # keeps the key's place
