@@ -470,7 +470,7 @@ def add_lts(
         "lts_assumptions": list(notes),
     }
     if tables is not None:
-        return _with_edge_values(graph, tables, columns, attrs)
+        return _with_edge_values(graph, tables, columns, attrs, dicts=rows)
     result = graph.copy()
     result.graph.update(attrs)
     for i, (_, _, data) in enumerate(result.edges(data=True)):
@@ -490,6 +490,7 @@ def _with_edge_values(
     values: dict[str, list[Any]],
     attrs: dict[str, Any],
     *,
+    dicts: list[dict[str, Any]],
     only_missing: bool = False,
     row_order: list[list[str]] | None = None,
 ) -> LazyGraph:
@@ -499,11 +500,11 @@ def _with_edge_values(
     ``values`` would change it (with ``only_missing``, as ``data.setdefault``
     for the values that are not None, in the order ``row_order`` gives for
     that edge): an existing attribute keeps its place, new ones come last.
+    ``dicts`` are the edges' dicts as they are (``tables.edge_dicts()``).
     """
     order = tables.edge_order()
     before = set(tables.edges.columns)
     edges = tables.edges.copy()
-    dicts = tables.edge_dicts()  # graph.edges order
     gained: dict[int, list[str]] = {}
     for name, column in values.items():
         new = np.empty(len(edges), dtype=object)
@@ -575,13 +576,16 @@ def with_way_tags(
             by_way.setdefault(str(scalar(way)).split(";")[0], {}).update(kept)
     tables = pending_tables(graph)
     if tables is not None:  # scored on the tables: the graph stays unbuilt
-        ways = [str(scalar(d.get("osmid"))).split(";")[0] for d in tables.edge_dicts()]
+        dicts = tables.edge_dicts()
+        ways = [str(scalar(d.get("osmid"))).split(";")[0] for d in dicts]
         added: dict[str, list[Any]] = {}
         for i, way in enumerate(ways):
             for key, value in by_way.get(way, {}).items():
                 added.setdefault(key, [None] * len(ways))[i] = value
         order = [list(by_way.get(way, {})) for way in ways]  # setdefault's order per edge
-        return _with_edge_values(graph, tables, added, {}, only_missing=True, row_order=order)
+        return _with_edge_values(
+            graph, tables, added, {}, dicts=dicts, only_missing=True, row_order=order
+        )
     result = graph.copy()
     for _, _, data in result.edges(data=True):
         extra = by_way.get(str(scalar(data.get("osmid"))).split(";")[0])
